@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from jiayuan.config.api import api
+
+admin.site.site_header = "家园 Jiayuan 后台"
+admin.site.site_title = "家园 Jiayuan"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("jiayuan.web.urls")),
+]

@@ -1,0 +1,1 @@
+"""Small shared pieces every domain app uses: domain errors and personal-data masking."""
