@@ -20,6 +20,9 @@ ALIASES: dict[tuple[str, ...], str] = {
     ("import",): "registry_import",
     ("export",): "registry_export",
     ("worker",): "worker",
+    ("index", "compute"): "index_compute",
+    ("cases", "classifier"): "cases_classifier",
+    ("simulate", "sensors"): "simulate_sensors",
 }
 
 

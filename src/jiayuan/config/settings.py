@@ -67,10 +67,12 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "jiayuan.core",
     "jiayuan.web",
     "jiayuan.accounts",
     "jiayuan.registry",
     "jiayuan.demo",
+    "jiayuan.index",
 ]
 
 MIDDLEWARE = [
