@@ -18,6 +18,8 @@ CODES: Final[dict[str, str]] = {
     "invalid_area": "专有部分面积必须是大于零的精确数值（不接受浮点数）",
     "duplicate_dwelling": "表决范围内同一专有部分出现多次",
     "dwelling_without_owner": "专有部分没有登记业主",
+    "unknown_choice": "未知的表决意见（应为同意、反对、弃权或废票）",
+    "unknown_source": "未知的投票渠道（应为线上、纸质或委托）",
     "not_in_electorate": "选票所属专有部分不在本次表决范围内",
     "duplicate_ballot": "同一专有部分通过同一渠道重复投票",
     "not_an_owner": "投票人不是该专有部分的登记业主",

@@ -305,6 +305,20 @@ def _check_electorate(electorate: Electorate) -> dict[str, tuple[Dwelling, Fract
     return by_id
 
 
+def _parse_choice(value: str) -> Choice:
+    try:
+        return Choice(value)
+    except ValueError:
+        raise CouncilRuleError("unknown_choice", details={"choice": str(value)}) from None
+
+
+def _parse_source(value: str) -> Source:
+    try:
+        return Source(value)
+    except ValueError:
+        raise CouncilRuleError("unknown_source", details={"source": str(value)}) from None
+
+
 def _effective_choices(
     vote_id: str,
     dwellings: dict[str, tuple[Dwelling, Fraction]],
@@ -321,7 +335,7 @@ def _effective_choices(
         if b.dwelling_id not in dwellings:
             raise CouncilRuleError("not_in_electorate", f"专有部分“{b.dwelling_id}”不在本次表决范围内",
                                    details={"dwelling": b.dwelling_id})
-        choice, source = Choice(b.choice), Source(b.source)
+        choice, source = _parse_choice(b.choice), _parse_source(b.source)
         key = (b.dwelling_id, source)
         if key in seen:
             raise CouncilRuleError("duplicate_ballot",
@@ -378,7 +392,7 @@ def decide(
 
     Refuses (``CouncilRuleError``): ``unknown_matter``; ``empty_electorate`` (no dwelling, so zero
     area); ``invalid_area`` (float, non-positive or non-finite area); ``duplicate_dwelling``;
-    ``dwelling_without_owner``; ``not_in_electorate``; ``duplicate_ballot`` (same dwelling, same
+    ``dwelling_without_owner``; ``unknown_choice``; ``unknown_source``; ``not_in_electorate``; ``duplicate_ballot`` (same dwelling, same
     source); ``not_an_owner``; ``paper_without_staff``; ``invalid_proxy``;
     ``proxy_limit_exceeded``; ``conflicting_ballots``; ``owner_split_vote``. Ballot order never
     matters.

@@ -520,3 +520,10 @@ def test_as_dict_exposes_thresholds_and_achieved_fractions() -> None:
 def test_a_ballot_given_with_plain_strings_counts_like_the_enums() -> None:
     b = Ballot("d1", "yes", "online", "o-d1")  # type: ignore[arg-type]
     assert count("covenant", equal_flats(1), [b]).outcome is Outcome.PASSED
+
+
+@pytest.mark.parametrize(("choice", "source", "code"), [
+    ("maybe", "online", "unknown_choice"), ("yes", "carrier_pigeon", "unknown_source")])
+def test_unknown_choices_and_sources_are_refused(choice: str, source: str, code: str) -> None:
+    b = Ballot("d1", choice, source, "o-d1")  # type: ignore[arg-type]
+    refused(code, "covenant", equal_flats(1), [b])
