@@ -527,3 +527,9 @@ def test_a_ballot_given_with_plain_strings_counts_like_the_enums() -> None:
 def test_unknown_choices_and_sources_are_refused(choice: str, source: str, code: str) -> None:
     b = Ballot("d1", choice, source, "o-d1")  # type: ignore[arg-type]
     refused(code, "covenant", equal_flats(1), [b])
+
+
+def test_an_invalid_proxy_ballot_is_refused_even_when_the_owner_also_voted_in_person() -> None:
+    # Staff must see the bad proxy rather than have it silently disappear behind the owner's ballot.
+    refused("invalid_proxy", Matter.COVENANT, equal_flats(3),
+            [online("d1", Y), by_proxy("d1", Y, "stranger")])
