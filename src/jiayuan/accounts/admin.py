@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from jiayuan.accounts.models import AreaGrant, ApiToken, PersonalDataAccess, User
+from jiayuan.accounts.models import ApiToken, AreaGrant, PersonalDataAccess, User
 
 
 class AreaGrantInline(admin.TabularInline):

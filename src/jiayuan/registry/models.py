@@ -172,7 +172,10 @@ class Household(models.Model):
     entrance = models.ForeignKey(Entrance, on_delete=models.PROTECT, related_name="dwellings")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="dwellings")
     room = models.CharField(_("room"), max_length=20)
-    floor_area_m2 = models.FloatField(_("exclusive floor area (m²)"), null=True, blank=True)
+    # Decimal, not float: owners' votes (council.rules) compare area shares exactly.
+    floor_area_m2 = models.DecimalField(
+        _("exclusive floor area (m²)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("household")
