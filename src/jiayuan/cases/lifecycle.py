@@ -235,7 +235,12 @@ class Actor:
     unit: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "role", Role(self.role))
+        try:
+            object.__setattr__(self, "role", Role(self.role))
+        except ValueError as exc:
+            raise Forbidden(
+                f"角色「{self.role}」无权处理工单", details={"role": str(self.role)}
+            ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +256,12 @@ class Action:
     extension: TimeLimit | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", ActionKind(self.kind))
+        try:
+            object.__setattr__(self, "kind", ActionKind(self.kind))
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"未知的工单操作：{self.kind!r}", details={"field": "kind"}
+            ) from exc
         if self.rating is not None:
             try:
                 object.__setattr__(self, "rating", Rating(self.rating))
@@ -282,6 +292,17 @@ class CaseSnapshot:
     rating: Rating | None = None
     merged_into: str | None = None
     seq: int = 0
+
+    def __post_init__(self) -> None:
+        # rows from the database arrive as plain strings; the machine compares enum members
+        try:
+            object.__setattr__(self, "state", State(self.state))
+            object.__setattr__(self, "tier", Tier(self.tier))
+            if self.rating is not None:
+                object.__setattr__(self, "rating", Rating(self.rating))
+        except ValueError as exc:
+            raise ValidationFailed(f"工单快照含未知的取值：{exc}") from exc
+        object.__setattr__(self, "assisting_units", tuple(self.assisting_units))
 
     @property
     def is_open(self) -> bool:

@@ -297,6 +297,24 @@ def test_merge_into_itself_is_refused_and_merge_records_the_survivor():
     assert result.snapshot.state is State.MERGED and result.snapshot.merged_into == "C-0007"
 
 
+def test_snapshot_from_database_strings_behaves_like_one_from_enums():
+    # given a snapshot built from plain strings, as a model row provides them
+    case = CaseSnapshot(case_id="C-5", state="reported", tier="operations_centre")  # type: ignore[arg-type]
+    # then guards that compare enum members still apply
+    assert case.state is State.REPORTED
+    with pytest.raises(InvalidTransition):
+        apply(case, Action(ActionKind.ESCALATE), actor_as(Role.SYSTEM), NOW)
+
+
+def test_unknown_values_are_refused_as_domain_errors():
+    with pytest.raises(ValidationFailed):
+        CaseSnapshot(case_id="C-5", state="archived")  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed):
+        Action("teleport")  # type: ignore[arg-type]
+    with pytest.raises(Forbidden):
+        Actor("u-1", "landlord")  # type: ignore[arg-type]
+
+
 def test_naive_now_is_refused():
     with pytest.raises(ValidationFailed):
         apply(case_in(State.REPORTED), Action(ActionKind.ACCEPT), actor_as(Role.DUTY_OFFICER),
