@@ -76,13 +76,15 @@ def aggregate(
     method: Aggregation = "arithmetic",
     coverage_threshold: float = DEFAULT_COVERAGE,
     geometric_floor: float = 0.0,
+    blank_unscored: bool = True,
 ) -> Aggregated:
     """Aggregate leaf Z (last axis = leaves) into sub-index, dimension and total points.
 
     ``arithmetic``: total = 100 · Σ_d w_d I_d / Σ_d w_d with I_d = dimension points / nominal
     points — with the published weights this is exactly Σ_j W_j Z_j over all 35 leaves.
     ``geometric``: total = 100 · Π_d I_d^(w_d/Σw), each I_d floored at ``geometric_floor``.
-    Refuses an unknown method or a threshold outside [0, 1].
+    ``blank_unscored=False`` keeps the points of unscored compounds (used internally for
+    self-growth sources). Refuses an unknown method or a threshold outside [0, 1].
     """
     if method not in AGGREGATIONS:
         raise OptionInvalid(f"未知的合成方法：{method}")
@@ -113,7 +115,7 @@ def aggregate(
     low = coverage < coverage_threshold - 1e-12
     scored = ~empty & ~low
     reason = np.where(empty, 2.0, np.where(low, 1.0, 0.0))
-    nan_if = ~scored
+    nan_if = ~scored if blank_unscored else np.zeros_like(scored)
     total = np.where(nan_if, np.nan, total)
     dim_pts = np.where(nan_if[..., None], np.nan, dim_pts)
     sub_pts = np.where(nan_if[..., None], np.nan, sub_pts)

@@ -220,15 +220,18 @@ def catalogue_from_rows(
     dimension_points: Mapping[str, float] | None = None,
     allowed_dimensions: Sequence[str] | None = None,
     first_row: int = 2,
+    row_numbers: Sequence[int] | None = None,
 ) -> Catalogue:
     """Build a catalogue from CSV-like rows (header keys), numbering rows from ``first_row``.
 
+    ``row_numbers`` overrides the numbering (a reader that skipped blank rows knows better).
     Refuses, listing every row at fault: a missing required column, an unknown polarity,
     transform or source, a non-numeric weight, a dimension outside ``allowed_dimensions``.
     """
     problems: list[dict[str, Any]] = []
     indicators: list[Indicator] = []
-    for n, row in enumerate(rows, start=first_row):
+    for k, row in enumerate(rows):
+        n = row_numbers[k] if row_numbers is not None else first_row + k
         def get(key: str, row: Mapping[str, str | None] = row) -> str:
             return (row.get(key) or "").strip()
 

@@ -358,7 +358,7 @@ def compute_index(
         # (2) dimension points without the growth leaves (re-weighted, no coverage cut)
         first = aggregate(
             np.where(growth, np.nan, z), st, method="arithmetic", coverage_threshold=0.0,
-            geometric_floor=o.geometric_floor,
+            geometric_floor=o.geometric_floor, blank_unscored=False,
         )
         # (3) growth values against the compound's own earlier periods
         for jg in np.flatnonzero(growth):
