@@ -18,6 +18,7 @@ from .errors import OptionInvalid, ThresholdsInvalid
 Normalisation = Literal["minmax", "zscore", "rank", "target"]
 NORMALISATIONS: tuple[Normalisation, ...] = ("minmax", "zscore", "rank", "target")
 ZSCORE_CLIP = 3.0
+DEGENERATE_TOLERANCE = 1e-9
 
 
 def apply_transform(x: FloatArray, transforms: Sequence[Transform]) -> FloatArray:
@@ -44,18 +45,21 @@ def minmax(x: FloatArray, x_min: FloatArray, x_max: FloatArray, inverse: BoolArr
 
     The seed clips values above 1 ("若大于 1 则视为 1", l.1010); we clip below 0 as well, since
     compounds outside the sample may fall under the lower threshold. Degenerate goalposts
-    (Xmax = Xmin, e.g. an indicator that is 0 in every sampled compound) give a step: 1 if X is
-    on the better side, 0 if on the worse side, 0.5 if equal. Refuses Xmax < Xmin.
+    (Xmax = Xmin up to 1e-9 relative, e.g. an indicator that is 0 in every sampled compound)
+    give a step: 1 if X is on the better side, 0 if on the worse side, 0.5 if equal (within the
+    same tolerance). Refuses Xmax < Xmin.
     """
     lo = np.asarray(x_min, np.float64)
     hi = np.asarray(x_max, np.float64)
     if np.any(hi < lo):
         raise ThresholdsInvalid("上限阈值小于下限阈值")
     span = hi - lo
-    degenerate = span == 0
+    # spans at float-noise level (e.g. growth of exactly equal scores) count as degenerate
+    tol = DEGENERATE_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    degenerate = span <= tol
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (x - lo) / np.where(degenerate, 1.0, span)
-        step = np.where(x > lo, 1.0, np.where(x < lo, 0.0, 0.5))
+        step = np.where(x > lo + tol, 1.0, np.where(x < lo - tol, 0.0, 0.5))
     z = np.where(degenerate, step, z)
     z = np.where(inverse, 1.0 - z, z)
     return np.asarray(np.clip(z, 0.0, 1.0), np.float64)
@@ -109,13 +113,14 @@ def distance_to_target(x: FloatArray, target: FloatArray, worst: FloatArray) -> 
     """Z = 1 − |target − X| / |target − worst|, clipped to [0, 1].
 
     Reaching the target scores 1; overshooting is penalised like undershooting, so an
-    indicator with an optimum inside its range can be scored. Refuses target = worst.
+    indicator with an optimum inside its range can be scored. When target = worst the scale
+    is degenerate: exactly the target scores 1, anything else 0.
     """
     span = np.abs(np.asarray(target, np.float64) - np.asarray(worst, np.float64))
-    if np.any(span == 0):
-        raise ThresholdsInvalid("目标值与最差值相同，无法计算距目标距离")
-    z = 1.0 - np.abs(target - x) / span
-    return np.asarray(np.clip(z, 0.0, 1.0), np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = 1.0 - np.abs(target - x) / np.where(span == 0, 1.0, span)
+    z = np.where(span == 0, np.where(x == target, 1.0, 0.0), z)
+    return np.asarray(np.where(np.isnan(x), np.nan, np.clip(z, 0.0, 1.0)), np.float64)
 
 
 def winsorise(values: FloatArray, quantile: float) -> FloatArray:
