@@ -187,8 +187,9 @@ def normalise_values(
     """Z of raw values ``x`` (compounds, …, leaves) by ``method``, each type on its own goalposts.
 
     Goalposts, references and targets are in raw units; the leaf transform (log, log1p) is
-    applied to values and goalposts alike. ``rank`` ranks within type along axis 0 separately
-    for every other leading index.
+    applied to values and goalposts alike. ``zscore`` standardises against the sample's
+    reference values (or, for a type without a sample, the type's values of each period).
+    ``rank`` ranks within type along axis 0 separately for every other leading index.
     """
     tf = [i.transform for i in catalogue.indicators] if transforms is None else list(transforms)
     tx = apply_transform(x, tf)  # type: ignore[arg-type]
@@ -205,7 +206,9 @@ def normalise_values(
         if method == "minmax":
             zt = minmax(xt, lo, hi, inverse)
         elif method == "zscore":
-            ref = apply_transform(th.reference, tf)  # type: ignore[arg-type]
+            # no sample (every goalpost fixed): standardise against the type's own population
+            ref_raw = th.reference if th.reference.shape[0] > 0 else xt
+            ref = apply_transform(ref_raw, tf) if ref_raw is th.reference else ref_raw  # type: ignore[arg-type]
             with warnings.catch_warnings(action="ignore", category=RuntimeWarning):
                 mean = np.nanmean(ref, axis=0)
                 sd = np.nanstd(ref, axis=0)
