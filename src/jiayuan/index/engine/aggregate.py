@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from .catalogue import BoolArray, Catalogue, FloatArray, leaf_points
+from .catalogue import BoolArray, Catalogue, FloatArray, IntArray, leaf_points
 from .errors import OptionInvalid
 
 Aggregation = Literal["arithmetic", "geometric"]
@@ -33,9 +33,19 @@ class Structure:
     leaf_points: FloatArray  # (L,) points of each leaf at full coverage
     dimension_points: FloatArray  # (D,) nominal points per dimension
     dimension_weights: FloatArray  # (D,) weights of dimensions in the total
-    leaf_dimension: FloatArray  # (L, D) 0/1 membership
-    leaf_subindex: FloatArray  # (L, S) 0/1 membership
-    subindex_dimension: FloatArray  # (S,) index of each sub-index's dimension (as ints)
+    leaf_dimension: IntArray  # (L,) dimension of each leaf
+    leaf_subindex: IntArray  # (L,) sub-index of each leaf
+    subindex_dimension: IntArray  # (S,) dimension of each sub-index
+
+
+def group_sum(a: FloatArray, groups: IntArray) -> FloatArray:
+    """Sum the last axis of ``a`` by ``groups`` (every group 0..G−1 non-empty).
+
+    Done with reduceat rather than a 0/1 matrix product: small BLAS products thrash threads.
+    """
+    order = np.argsort(groups, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+    return np.asarray(np.add.reduceat(a[..., order], starts, axis=-1), np.float64)
 
 
 def structure(
@@ -45,16 +55,14 @@ def structure(
 ) -> Structure:
     """Aggregation matrices for ``catalogue``; weights default to the catalogue's (equal split)."""
     lp = leaf_points(catalogue, relative_leaf_weights)
-    n_leaf = len(catalogue.indicators)
-    ld = np.zeros((n_leaf, len(catalogue.dimensions)))
-    ld[np.arange(n_leaf), catalogue.dimension_of_leaf] = 1.0
-    ls = np.zeros((n_leaf, len(catalogue.subindices)))
-    ls[np.arange(n_leaf), catalogue.subindex_of_leaf] = 1.0
     dp = catalogue.nominal_dimension_points
     dw = dp.copy() if dimension_weights is None else np.asarray(dimension_weights, np.float64)
     if dw.shape != dp.shape or np.any(dw < 0) or dw.sum() <= 0:
         raise OptionInvalid("维度权重必须为非负且不全为零")
-    return Structure(lp, dp, dw, ld, ls, catalogue.dimension_of_subindex.astype(np.float64))
+    return Structure(
+        lp, dp, dw, catalogue.dimension_of_leaf, catalogue.subindex_of_leaf,
+        catalogue.dimension_of_subindex,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,13 +101,13 @@ def aggregate(
     avail = ~np.isnan(z)
     zf = np.where(avail, z, 0.0)
     w_avail = np.where(avail, st.leaf_points, 0.0)
-    dim_avail = w_avail @ st.leaf_dimension  # (..., D)
+    dim_avail = group_sum(w_avail, st.leaf_dimension)  # (..., D)
     contrib = zf * st.leaf_points
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(dim_avail > 0, st.dimension_points / dim_avail, np.nan)
-        dim_pts = (contrib @ st.leaf_dimension) * scale
-        sub_scale = scale[..., st.subindex_dimension.astype(np.intp)]
-        sub_pts = (contrib @ st.leaf_subindex) * sub_scale
+        dim_pts = group_sum(contrib, st.leaf_dimension) * scale
+        sub_scale = scale[..., st.subindex_dimension]
+        sub_pts = group_sum(contrib, st.leaf_subindex) * sub_scale
         coverage = w_avail.sum(axis=-1) / st.leaf_points.sum()
         index_d = dim_pts / st.dimension_points
         wsum = st.dimension_weights.sum()
