@@ -109,7 +109,8 @@ def aggregate(
         sub_scale = scale[..., st.subindex_dimension]
         sub_pts = group_sum(contrib, st.leaf_subindex) * sub_scale
         coverage = w_avail.sum(axis=-1) / st.leaf_points.sum()
-        index_d = dim_pts / st.dimension_points
+        # a dimension weighing nothing in the total must not turn it into NaN
+        index_d = np.where(st.dimension_weights > 0, dim_pts / st.dimension_points, 1.0)
         wsum = st.dimension_weights.sum()
         if method == "arithmetic":
             total = 100.0 * (index_d * st.dimension_weights).sum(axis=-1) / wsum

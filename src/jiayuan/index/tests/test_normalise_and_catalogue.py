@@ -82,3 +82,26 @@ def test_catalogue_refuses_a_subindex_in_two_dimensions_and_a_growth_cycle():
         )
     messages = " ".join(p["message"] for p in e.value.problems)
     assert "多个维度" in messages and "循环" in messages
+
+
+def test_catalogue_rows_with_bad_weight_or_polarity_are_listed_by_row():
+    from jiayuan.index.engine import catalogue_from_rows
+
+    rows = [
+        {"code": "a", "dimension": "management_precision", "subindex": "s", "polarity": "positive", "weight": "x"},
+        {"code": "b", "dimension": "management_precision", "subindex": "s", "polarity": "up"},
+    ]
+    with pytest.raises(CatalogueInvalid) as e:
+        catalogue_from_rows(rows, row_numbers=[4, 7])
+    assert [p["row"] for p in e.value.problems] == [4, 7]
+    assert "权重 'x' 不是数字" in e.value.problems[0]["message"]
+
+
+def test_weight_column_splits_a_dimension_in_proportion():
+    from jiayuan.index.engine import catalogue_from_rows
+
+    rows = [
+        {"code": "a", "dimension": "d", "subindex": "s", "polarity": "positive", "weight": "1"},
+        {"code": "b", "dimension": "d", "subindex": "t", "polarity": "inverse", "weight": "4"},
+    ]
+    assert leaf_points(catalogue_from_rows(rows)).tolist() == [5.0, 20.0]
