@@ -72,7 +72,7 @@ def check_ranges(
         spec = specs.get(name)
         if spec is None:
             continue
-        if spec.in_range(value):
+        if spec.minimum <= value <= spec.maximum:
             good[name] = value
             if name in faulty:
                 faulty.discard(name)

@@ -132,6 +132,9 @@ def _reject_constant(token: str) -> float:
     raise MalformedMessage("not_finite", f"消息含非有限数值 {token}")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _timestamp(raw: Any, now: datetime) -> datetime:
     if isinstance(raw, bool):
         raise MalformedMessage("wrong_type", "字段 ts 应为 ISO-8601 字符串或毫秒时间戳")
@@ -175,7 +178,7 @@ def parse_message(topic: str, payload: bytes, *, now: datetime) -> Reading:
     except UnicodeDecodeError:
         raise MalformedMessage("not_utf8", "消息不是 UTF-8 编码") from None
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = _DECODER.decode(text)
     except MalformedMessage:
         raise
     except (ValueError, RecursionError):

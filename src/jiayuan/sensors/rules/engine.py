@@ -145,13 +145,17 @@ def _rule_value(rule: Rule, state: DeviceState) -> float | None:
     return state.values.get(c.metric)
 
 
-def _holds(rule: Rule, state: DeviceState, touched: Iterable[str], active: bool) -> bool | None:
-    """Whether the rule's condition holds now; None when this reading says nothing new
-    about it (none of its metrics arrived, or a metric it needs is still unknown)."""
+def _holds(rule: Rule, state: DeviceState, active: bool) -> bool | None:
+    """Whether the rule's condition holds now (with hysteresis when already active); None
+    when a metric it needs is still unknown."""
     source = state.rates if rule.kind is RuleKind.RATE else state.values
     conds = rule.conditions
-    if not any(c.metric in touched for c in conds):
-        return None
+    if len(conds) == 1:
+        c = conds[0]
+        v = source.get(c.metric)
+        if v is None:
+            return None
+        return c.still_breached(v, rule.hysteresis) if active else c.breached(v)
     results = []
     for c in conds:
         v = source.get(c.metric)
@@ -238,20 +242,19 @@ def _breach_while_active(state: DeviceState, rule: Rule, rules: RuleSet, at: dat
 
 def _apply(state: DeviceState, rule: Rule, rules: RuleSet, holds: bool, t: float,
            at: datetime, key: str | None, events: list[AlarmEvent]) -> None:
-    value = _rule_value(rule, state)
     if holds:
         if rule.id in state.active:
-            _breach_while_active(state, rule, rules, at, value, key, events)
+            _breach_while_active(state, rule, rules, at, _rule_value(rule, state), key, events)
             return
         since = state.pending.setdefault(rule.id, t)
         if t - since >= rule.for_seconds:
-            _raise(state, rule, rules, t, at, value,
+            _raise(state, rule, rules, t, at, _rule_value(rule, state),
                    f"{rule.title}：{_describe(rule, rules, state)}", key, events)
         return
     state.pending.pop(rule.id, None)
     state.suppressed.pop(rule.id, None)
     if rule.id in state.active:
-        _clear(state, rule, rules, t, at, value, key, events)
+        _clear(state, rule, rules, t, at, _rule_value(rule, state), key, events)
 
 
 def _absence_due(state: DeviceState, rule: Rule, rules: RuleSet, t: float, at: datetime,
@@ -328,24 +331,32 @@ def evaluate(state: DeviceState, reading: Reading, rules: RuleSet,
     if reading.rssi is not None:
         raw["rssi"] = reading.rssi
     good, s.faults, health = check_ranges(s.device_code, raw, rules.metrics, s.faults, at, key)
-    events.extend(health)
+    if health:
+        events.extend(health)
+    values, value_ts, rates = s.values, s.value_ts, s.rates
     for name, value in good.items():
-        prev_t = s.value_ts.get(name)
+        prev_t = value_ts.get(name)
         if prev_t is not None and t > prev_t:
-            s.rates[name] = (value - s.values[name]) * 60.0 / (t - prev_t)
-        else:
-            s.rates.pop(name, None)
-        s.values[name] = value
-        s.value_ts[name] = t
+            rates[name] = (value - values[name]) * 60.0 / (t - prev_t)
+        elif name in rates:
+            del rates[name]
+        values[name] = value
+        value_ts[name] = t
     s.last_ts = t
 
-    for rule in rules.rules:
+    for rule, metrics in rules.plan:
         if rule.kind is RuleKind.ABSENCE:
             _absence_on_reading(s, rule, rules, good, t, at, key, events)
             continue
-        holds = _holds(rule, s, good, rule.id in s.active)
-        if holds is not None:
-            _apply(s, rule, rules, holds, t, at, key, events)
+        if metrics.isdisjoint(good):
+            continue  # this reading says nothing new about the rule
+        rid = rule.id
+        active = rid in s.active
+        holds = _holds(rule, s, active)
+        if holds is None or (not holds and not active and rid not in s.pending
+                             and rid not in s.suppressed):
+            continue  # the quiet path: nothing held before, nothing holds now
+        _apply(s, rule, rules, holds, t, at, key, events)
     return s, events
 
 

@@ -198,6 +198,13 @@ class RuleSet:
     rules: tuple[Rule, ...]
     maintenance: tuple[MaintenanceWindow, ...] = ()
     damping: Damping = field(default_factory=Damping)
+    # each rule with the set of metrics it reads, computed once (the evaluator's hot loop)
+    plan: tuple[tuple[Rule, frozenset[str]], ...] = field(init=False, repr=False,
+                                                          compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan",
+                           tuple((r, frozenset(r.metrics())) for r in self.rules))
 
     def in_maintenance(self, at: datetime) -> bool:
         return any(w.covers(at) for w in self.maintenance)
