@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from jiayuan.sensors.messages import Reading, encode_payload, parse_message, topic_for
@@ -29,7 +30,8 @@ def _pick(r: random.Random, normal: list[float], alarming: list[float]) -> float
     return r.choice(alarming) if r.random() < RARE else r.choice(normal)
 
 
-KINDS = {  # kind: (share of devices, metrics generator)
+Gen = Callable[[random.Random], dict[str, float | bool]]
+KINDS: dict[str, tuple[float, Gen]] = {  # kind: (share of devices, metrics generator)
     "ebike_shed": (0.2, lambda r: {"temperature_c": _pick(r, [22, 25, 28, 31], [65, 72]),
                                    "load_pct": _pick(r, [20, 40, 60], [85, 105])}),
     "smoke_detector": (0.3, lambda r: {"smoke": r.random() < RARE / 10,
