@@ -8,7 +8,13 @@ from datetime import datetime
 import pytest
 
 from jiayuan.sensors.rules.catalogue import rule_set_for
-from jiayuan.sensors.rules.engine import acknowledge, evaluate, new_state, state_to_dict
+from jiayuan.sensors.rules.engine import (
+    acknowledge,
+    evaluate,
+    new_state,
+    replay,
+    state_to_dict,
+)
 from jiayuan.sensors.rules.model import Action, Damping, MaintenanceWindow
 
 from .support import actions, at, feed, reading, tick_at
@@ -137,3 +143,20 @@ def test_evaluate_does_not_mutate_the_state_it_was_given():
     before = state_to_dict(state)
     feed(rules, [(300, {"temperature_c": 80, "load_pct": 95})], state=state)
     assert state_to_dict(state) == before
+
+
+def test_a_restarted_worker_rebuilds_state_by_replaying_stored_readings():
+    # given a worker that saw four readings, raised and still holds an alarm
+    rules = rule_set_for("ebike_shed")
+    stored = [reading("D1", s, temperature_c=v, load_pct=90)
+              for s, v in [(0, 40), (300, 62), (600, 66), (900, 64)]]
+    live = new_state("D1")
+    for r in stored:
+        live, _ = evaluate(live, r, rules, r.ts)
+    # when a new worker replays the stored readings
+    rebuilt = replay(new_state("D1"), stored, rules)
+    # then it has the same state, so the next reading neither re-raises nor misses a clear
+    assert rebuilt == live
+    assert "ebike_shed.hot_and_loaded" in rebuilt.active
+    _, events = evaluate(rebuilt, reading("D1", 1200, temperature_c=50), rules, at(1200))
+    assert actions(events, "ebike_shed.hot_and_loaded") == ["clear"]
