@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from jiayuan.sensors.messages import Reading
@@ -15,21 +16,26 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def reading(device: str, seconds: float, msg_id: str | None = None,
-            **metrics: float | bool) -> Reading:
+def make_reading(device: str, seconds: float, metrics: Mapping[str, float | bool],
+                 msg_id: str | None = None) -> Reading:
     mid = msg_id if msg_id is not None else f"m{seconds:g}"
     return Reading(district="310115", device_code=device, message_id=mid, ts=at(seconds),
-                   metrics=metrics)
+                   metrics=dict(metrics))
 
 
-def feed(rules: RuleSet, steps: list[tuple[float, dict[str, float | bool]]],
+def reading(device: str, seconds: float, msg_id: str | None = None,
+            **metrics: float | bool) -> Reading:
+    return make_reading(device, seconds, metrics, msg_id)
+
+
+def feed(rules: RuleSet, steps: Sequence[tuple[float, Mapping[str, float | bool]]],
          device: str = "D1", state: DeviceState | None = None,
          ) -> tuple[DeviceState, list[AlarmEvent]]:
     """Evaluate readings at the given seconds; return the final state and all events."""
     s = state or new_state(device)
     out: list[AlarmEvent] = []
     for sec, metrics in steps:
-        s, ev = evaluate(s, reading(device, sec, **metrics), rules, at(sec))
+        s, ev = evaluate(s, make_reading(device, sec, metrics), rules, at(sec))
         out.extend(ev)
     return s, out
 

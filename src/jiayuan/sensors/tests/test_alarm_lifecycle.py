@@ -20,14 +20,14 @@ from jiayuan.sensors.rules.model import Action, Damping, MaintenanceWindow
 from .support import actions, at, feed, reading, tick_at
 
 
-def test_a_second_breach_while_active_does_not_raise_again():
+def test_a_second_breach_while_active_does_not_raise_again() -> None:
     rules = rule_set_for("panic_button")
     state, events = feed(rules, [(0, {"pressed": True}), (10, {"pressed": True})])
     assert actions(events, "panic_button.pressed") == ["raise"]
     assert state.active["panic_button.pressed"].count == 2
 
 
-def test_a_worse_breach_while_active_updates_the_alarm():
+def test_a_worse_breach_while_active_updates_the_alarm() -> None:
     rules = rule_set_for("ebike_shed")
     rid = "ebike_shed.overheat"
     state, events = feed(rules, [(0, {"temperature_c": 71}), (300, {"temperature_c": 75}),
@@ -38,7 +38,7 @@ def test_a_worse_breach_while_active_updates_the_alarm():
     assert (alarm.peak, alarm.value, alarm.count) == (75, 73, 3)
 
 
-def test_flapping_alarm_is_held_active_until_stable():
+def test_flapping_alarm_is_held_active_until_stable() -> None:
     # given damping: more than 4 transitions in 600 s holds the clear for 300 s
     rules = rule_set_for("ebike_shed", damping=Damping(4, 600, 300))
     rid = "ebike_shed.overheat"
@@ -58,7 +58,7 @@ def test_flapping_alarm_is_held_active_until_stable():
     assert rid not in state.active
 
 
-def test_a_breach_while_held_restarts_the_stability_clock():
+def test_a_breach_while_held_restarts_the_stability_clock() -> None:
     rules = rule_set_for("ebike_shed", damping=Damping(2, 600, 300))
     rid = "ebike_shed.overheat"
     state, events = feed(rules, [(0, {"temperature_c": 75}), (30, {"temperature_c": 50}),
@@ -72,7 +72,7 @@ def test_a_breach_while_held_restarts_the_stability_clock():
     assert actions(events, rid) == ["clear"]
 
 
-def test_maintenance_window_suppresses_the_raise_and_records_it_once():
+def test_maintenance_window_suppresses_the_raise_and_records_it_once() -> None:
     window = MaintenanceWindow(at(0), at(3600))
     rules = rule_set_for("panic_button", maintenance=[window])
     state, events = feed(rules, [(100, {"pressed": True}), (200, {"pressed": True})])
@@ -84,7 +84,7 @@ def test_maintenance_window_suppresses_the_raise_and_records_it_once():
     assert actions(events) == ["raise"]
 
 
-def test_a_condition_still_true_after_maintenance_raises_on_the_next_tick():
+def test_a_condition_still_true_after_maintenance_raises_on_the_next_tick() -> None:
     window = MaintenanceWindow(at(0), at(600))
     rules = rule_set_for("water_logging", maintenance=[window])
     rid = "water_logging.waterlogged"
@@ -94,7 +94,7 @@ def test_a_condition_still_true_after_maintenance_raises_on_the_next_tick():
     assert actions(events, rid) == ["raise"]
 
 
-def test_out_of_order_reading_is_reported_but_ignored_for_rules():
+def test_out_of_order_reading_is_reported_but_ignored_for_rules() -> None:
     rules = rule_set_for("ebike_shed")
     state, _ = feed(rules, [(300, {"temperature_c": 40})])
     state2, events = evaluate(state, reading("D1", 100, temperature_c=90), rules, at(310))
@@ -104,7 +104,7 @@ def test_out_of_order_reading_is_reported_but_ignored_for_rules():
     assert state2.out_of_order == 1
 
 
-def test_the_same_reading_twice_changes_nothing_the_second_time():
+def test_the_same_reading_twice_changes_nothing_the_second_time() -> None:
     rules = rule_set_for("panic_button")
     r = reading("D1", 0, pressed=True)
     state, first = evaluate(new_state("D1"), r, rules, at(0))
@@ -114,7 +114,7 @@ def test_the_same_reading_twice_changes_nothing_the_second_time():
     assert again is state
 
 
-def test_acknowledged_alarm_stays_active_and_still_clears():
+def test_acknowledged_alarm_stays_active_and_still_clears() -> None:
     rules = rule_set_for("ebike_shed")
     rid = "ebike_shed.overheat"
     state, _ = feed(rules, [(0, {"temperature_c": 72})])
@@ -126,7 +126,7 @@ def test_acknowledged_alarm_stays_active_and_still_clears():
         acknowledge(state, rid)
 
 
-def test_evaluate_refuses_a_naive_clock_and_another_devices_reading_without_change():
+def test_evaluate_refuses_a_naive_clock_and_another_devices_reading_without_change() -> None:
     rules = rule_set_for("panic_button")
     state = new_state("D1")
     before = state_to_dict(state)
@@ -137,7 +137,7 @@ def test_evaluate_refuses_a_naive_clock_and_another_devices_reading_without_chan
     assert state_to_dict(state) == before
 
 
-def test_evaluate_does_not_mutate_the_state_it_was_given():
+def test_evaluate_does_not_mutate_the_state_it_was_given() -> None:
     rules = rule_set_for("ebike_shed")
     state, _ = feed(rules, [(0, {"temperature_c": 40})])
     before = state_to_dict(state)
@@ -145,7 +145,7 @@ def test_evaluate_does_not_mutate_the_state_it_was_given():
     assert state_to_dict(state) == before
 
 
-def test_a_restarted_worker_rebuilds_state_by_replaying_stored_readings():
+def test_a_restarted_worker_rebuilds_state_by_replaying_stored_readings() -> None:
     # given a worker that saw four readings, raised and still holds an alarm
     rules = rule_set_for("ebike_shed")
     stored = [reading("D1", s, temperature_c=v, load_pct=90)

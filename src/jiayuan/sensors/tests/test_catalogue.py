@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jiayuan.sensors.rules.catalogue import load_device_kinds, rule_set_for
@@ -10,7 +12,7 @@ from jiayuan.sensors.rules.model import RuleConfigError, RuleKind, Severity
 SAFETY_KIT = {"smoke_detector", "gas_detector", "panic_button", "video_alarm_host"}
 
 
-def test_catalogue_has_the_safety_kit_and_the_street_and_care_devices():
+def test_catalogue_has_the_safety_kit_and_the_street_and_care_devices() -> None:
     kinds = load_device_kinds()
     assert SAFETY_KIT | {"hydrant_pressure", "water_logging", "manhole_tilt", "ebike_shed",
                          "crowd_counter", "door_sensor", "water_meter"} <= set(kinds)
@@ -22,12 +24,12 @@ def test_catalogue_has_the_safety_kit_and_the_street_and_care_devices():
             assert rule.id.startswith(kind.code + ".")
 
 
-def test_every_rule_kind_is_used_by_some_default():
+def test_every_rule_kind_is_used_by_some_default() -> None:
     used = {r.kind for k in load_device_kinds().values() for r in k.rules}
     assert used == set(RuleKind)
 
 
-def test_override_changes_thresholds_severity_and_disables_a_rule():
+def test_override_changes_thresholds_severity_and_disables_a_rule() -> None:
     rules = rule_set_for("door_sensor", {
         "expected_interval_s": 1800,
         "rules": {"no_activity": {"absence_seconds": 43200, "severity": "Extreme"},
@@ -39,13 +41,13 @@ def test_override_changes_thresholds_severity_and_disables_a_rule():
     assert rules.expected_interval_s == 1800
 
 
-def test_composite_thresholds_are_overridden_together():
+def test_composite_thresholds_are_overridden_together() -> None:
     rules = rule_set_for("ebike_shed", {"rules": {"hot_and_loaded": {"thresholds": [55, 75]}}})
     rule = next(r for r in rules.rules if r.id == "ebike_shed.hot_and_loaded")
     assert [c.threshold for c in rule.conditions] == [55, 75]
 
 
-def test_extra_rule_is_added_for_one_device():
+def test_extra_rule_is_added_for_one_device() -> None:
     rules = rule_set_for("crowd_counter", {"extra_rules": [
         {"id": "capacity", "kind": "threshold", "severity": "Severe", "title": "超过容量",
          "conditions": [["people", ">", 3000]], "source": "site capacity"}]})
@@ -70,13 +72,13 @@ def test_extra_rule_is_added_for_one_device():
     {"extra_rules": [{"id": "y", "kind": "composite", "severity": "Minor",
                       "conditions": [["temperature_c", ">", 1]]}]},
 ])
-def test_invalid_override_is_refused_with_a_chinese_message(overrides):
+def test_invalid_override_is_refused_with_a_chinese_message(overrides: dict[str, Any]) -> None:
     with pytest.raises(RuleConfigError) as info:
         rule_set_for("ebike_shed", overrides)
     assert info.value.code == "invalid_rule_config"
     assert any("\u4e00" <= ch <= "\u9fff" for ch in info.value.message)
 
 
-def test_unknown_device_kind_is_refused():
+def test_unknown_device_kind_is_refused() -> None:
     with pytest.raises(RuleConfigError):
         rule_set_for("toaster")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,9 +39,13 @@ door_metrics = st.fixed_dictionaries({}, optional={
 }).filter(bool)
 
 # a step: ("r", seconds forward (may be negative: out of order), metrics) or ("t", forward)
-def steps(metrics: st.SearchStrategy[dict[str, object]]) -> st.SearchStrategy[list[tuple]]:
+Step = tuple[str, int, dict[str, Any]]
+
+
+def steps(metrics: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[list[Step]]:
     read = st.tuples(st.just("r"), st.sampled_from([-30, 0, 10, 30, 60, 300, 900]), metrics)
-    tck = st.tuples(st.just("t"), st.sampled_from([60, 300, 1800, 4000]), st.just({}))
+    nothing: dict[str, Any] = {}
+    tck = st.tuples(st.just("t"), st.sampled_from([60, 300, 1800, 4000]), st.just(nothing))
     return st.lists(st.one_of(read, read, tck), min_size=1, max_size=40)
 
 
@@ -50,7 +55,7 @@ scenario = st.one_of(
 )
 
 
-def run(kind: str, plan: list[tuple], *, duplicate: bool = False, round_trip: bool = False,
+def run(kind: str, plan: list[Step], *, duplicate: bool = False, round_trip: bool = False,
         ) -> tuple[DeviceState, list[AlarmEvent]]:
     rules: RuleSet = RULE_SETS[kind]
     state = new_state("D1")
@@ -77,7 +82,7 @@ def run(kind: str, plan: list[tuple], *, duplicate: bool = False, round_trip: bo
 
 @settings(max_examples=150, deadline=None)
 @given(scenario)
-def test_replaying_a_reading_yields_no_extra_events(case):
+def test_replaying_a_reading_yields_no_extra_events(case: tuple[str, list[Step]]) -> None:
     kind, plan = case
     _, plain = run(kind, plan)
     _, doubled = run(kind, plan, duplicate=True)
@@ -86,7 +91,7 @@ def test_replaying_a_reading_yields_no_extra_events(case):
 
 @settings(max_examples=100, deadline=None)
 @given(scenario)
-def test_evaluation_is_deterministic(case):
+def test_evaluation_is_deterministic(case: tuple[str, list[Step]]) -> None:
     kind, plan = case
     s1, e1 = run(kind, plan)
     s2, e2 = run(kind, plan)
@@ -96,7 +101,7 @@ def test_evaluation_is_deterministic(case):
 
 @settings(max_examples=150, deadline=None)
 @given(scenario)
-def test_state_round_trips_through_json_without_changing_the_outcome(case):
+def test_state_round_trips_through_json_without_changing_the_outcome(case: tuple[str, list[Step]]) -> None:
     kind, plan = case
     s1, e1 = run(kind, plan)
     s2, e2 = run(kind, plan, round_trip=True)
@@ -107,7 +112,7 @@ def test_state_round_trips_through_json_without_changing_the_outcome(case):
 
 @settings(max_examples=200, deadline=None)
 @given(scenario)
-def test_raise_and_clear_alternate_per_device_and_rule_and_never_raise_in_maintenance(case):
+def test_raise_and_clear_alternate_per_device_and_rule_and_never_raise_in_maintenance(case: tuple[str, list[Step]]) -> None:
     kind, plan = case
     state, events = run(kind, plan)
     per_rule: dict[str, list[Action]] = defaultdict(list)

@@ -9,7 +9,7 @@ from jiayuan.sensors.rules.model import Action
 from .support import actions, feed, tick_at
 
 
-def test_silence_is_reported_only_after_more_than_twice_the_interval():
+def test_silence_is_reported_only_after_more_than_twice_the_interval() -> None:
     # given a gas detector (hourly) last heard at t=0
     rules = rule_set_for("gas_detector")
     state, _ = feed(rules, [(0, {"gas_lel_pct": 0})])
@@ -28,14 +28,14 @@ def test_silence_is_reported_only_after_more_than_twice_the_interval():
     assert not state.silent
 
 
-def test_per_device_interval_override_moves_the_silence_boundary():
+def test_per_device_interval_override_moves_the_silence_boundary() -> None:
     rules = rule_set_for("gas_detector", {"expected_interval_s": 600})
     state, _ = feed(rules, [(0, {"gas_lel_pct": 0})])
     _, events = tick_at(state, rules, 1201)
     assert actions(events) == ["silence"]
 
 
-def test_a_device_never_heard_from_is_not_silent():
+def test_a_device_never_heard_from_is_not_silent() -> None:
     assert not is_silent(None, 60, 10_000)
     assert not is_silent(0, 60, 120)
     assert is_silent(0, 60, 120.001)

@@ -31,7 +31,7 @@ def payload(**overrides: object) -> bytes:
     return json.dumps({k: v for k, v in body.items() if v is not ...}).encode()
 
 
-def test_a_well_formed_message_becomes_a_reading():
+def test_a_well_formed_message_becomes_a_reading() -> None:
     r = parse_message(TOPIC, payload(), now=NOW)
     assert (r.district, r.device_code, r.message_id) == ("310115", "SMK-0001", "a1")
     assert r.ts == NOW and r.ts.utcoffset() == timedelta(hours=8)
@@ -40,12 +40,12 @@ def test_a_well_formed_message_becomes_a_reading():
     assert r.key == "SMK-0001:a1"
 
 
-def test_epoch_milliseconds_are_accepted_as_utc():
+def test_epoch_milliseconds_are_accepted_as_utc() -> None:
     r = parse_message(TOPIC, payload(ts=int(NOW.timestamp() * 1000)), now=NOW)
     assert r.ts == NOW
 
 
-def test_key_without_message_id_is_a_stable_hash_independent_of_metric_order():
+def test_key_without_message_id_is_a_stable_hash_independent_of_metric_order() -> None:
     a = parse_message(TOPIC, payload(msg_id=..., metrics={"a": 1, "b": 2}), now=NOW)
     b = parse_message(TOPIC, payload(msg_id=..., metrics={"b": 2, "a": 1}), now=NOW)
     c = parse_message(TOPIC, payload(msg_id=..., metrics={"a": 1, "b": 3}), now=NOW)
@@ -53,11 +53,11 @@ def test_key_without_message_id_is_a_stable_hash_independent_of_metric_order():
     assert a.key.startswith("SMK-0001:#")
 
 
-def test_topic_scheme_round_trips():
+def test_topic_scheme_round_trips() -> None:
     assert parse_topic(topic_for("310115", "DOOR.7")) == ("310115", "DOOR.7")
 
 
-def test_encode_payload_is_the_inverse_of_parse():
+def test_encode_payload_is_the_inverse_of_parse() -> None:
     r = parse_message(TOPIC, payload(), now=NOW)
     assert parse_message(TOPIC, encode_payload(r), now=NOW) == r
 
@@ -96,7 +96,8 @@ def test_encode_payload_is_the_inverse_of_parse():
     (TOPIC, payload(metrics={"Temp C": 1}), "metrics_invalid"),
     (TOPIC, payload(metrics={f"m{i}": i for i in range(40)}), "metrics_invalid"),
 ])
-def test_malformed_message_is_refused_with_its_reason(topic, body, reason):
+def test_malformed_message_is_refused_with_its_reason(topic: str, body: bytes,
+                                                     reason: str) -> None:
     with pytest.raises(MalformedMessage) as info:
         parse_message(topic, body, now=NOW)
     assert info.value.reason == reason
@@ -106,12 +107,12 @@ def test_malformed_message_is_refused_with_its_reason(topic, body, reason):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in info.value.message)
 
 
-def test_five_minutes_of_clock_skew_is_tolerated():
+def test_five_minutes_of_clock_skew_is_tolerated() -> None:
     ahead = (NOW + timedelta(minutes=5)).astimezone(timezone(timedelta(hours=8)))
     r = parse_message(TOPIC, payload(ts=ahead.isoformat()), now=NOW)
     assert r.ts == ahead
 
 
-def test_reading_refuses_a_naive_timestamp():
+def test_reading_refuses_a_naive_timestamp() -> None:
     with pytest.raises(ValueError):
         Reading("310115", "D", None, datetime(2026, 1, 1), {"x": 1})

@@ -10,7 +10,7 @@ from .support import actions, feed, tick_at
 HOUR = 3600.0
 
 
-def test_threshold_raises_on_breach_and_clears_only_past_the_hysteresis():
+def test_threshold_raises_on_breach_and_clears_only_past_the_hysteresis() -> None:
     # given the shed's overheat rule (>= 70 °C, hysteresis 5)
     rules = rule_set_for("ebike_shed")
     # when the temperature goes 65, 71, 68, 64 five minutes apart
@@ -22,7 +22,7 @@ def test_threshold_raises_on_breach_and_clears_only_past_the_hysteresis():
     assert overheat[0].message.startswith("车棚温度过高：车棚温度 71°C")
 
 
-def test_persistence_ignores_a_short_spike():
+def test_persistence_ignores_a_short_spike() -> None:
     # given water-logging: >= 15 cm for 120 s
     rules = rule_set_for("water_logging")
     # when the depth is high, drops, and is high again for only 60 s
@@ -32,7 +32,7 @@ def test_persistence_ignores_a_short_spike():
     assert actions(events, "water_logging.waterlogged") == []
 
 
-def test_persistence_raises_once_the_condition_has_held_long_enough():
+def test_persistence_raises_once_the_condition_has_held_long_enough() -> None:
     rules = rule_set_for("water_logging")
     state, events = feed(rules, [(0, {"depth_cm": 20}), (60, {"depth_cm": 20}),
                                  (120, {"depth_cm": 20})])
@@ -41,7 +41,7 @@ def test_persistence_raises_once_the_condition_has_held_long_enough():
     assert actions(events, "water_logging.waterlogged") == ["clear"]
 
 
-def test_persistence_raises_on_a_clock_tick_when_no_further_reading_comes():
+def test_persistence_raises_on_a_clock_tick_when_no_further_reading_comes() -> None:
     rules = rule_set_for("water_logging")
     state, events = feed(rules, [(0, {"depth_cm": 20})])
     assert actions(events, "water_logging.waterlogged") == []
@@ -51,7 +51,7 @@ def test_persistence_raises_on_a_clock_tick_when_no_further_reading_comes():
     assert actions(events, "water_logging.waterlogged") == ["raise"]
 
 
-def test_rate_of_change_raises_on_a_fast_rise_and_clears_when_it_slows():
+def test_rate_of_change_raises_on_a_fast_rise_and_clears_when_it_slows() -> None:
     # given the smoke detector's rate-of-rise rule (> 8 °C/min, hysteresis 2)
     rules = rule_set_for("smoke_detector")
     _, events = feed(rules, [(0, {"temperature_c": 20}), (60, {"temperature_c": 30}),
@@ -62,13 +62,13 @@ def test_rate_of_change_raises_on_a_fast_rise_and_clears_when_it_slows():
     assert "变化速率 +10.00°C/分钟" in rise[0].message
 
 
-def test_rate_of_change_detects_a_fast_drop_of_hydrant_pressure():
+def test_rate_of_change_detects_a_fast_drop_of_hydrant_pressure() -> None:
     rules = rule_set_for("hydrant_pressure")
     _, events = feed(rules, [(0, {"pressure_mpa": 0.35}), (60, {"pressure_mpa": 0.10})])
     assert actions(events, "hydrant_pressure.pressure_drop") == ["raise"]
 
 
-def test_composite_needs_both_conditions_and_uses_the_latest_value_of_each():
+def test_composite_needs_both_conditions_and_uses_the_latest_value_of_each() -> None:
     rules = rule_set_for("ebike_shed")
     rid = "ebike_shed.hot_and_loaded"
     # hot but lightly loaded: nothing
@@ -87,7 +87,7 @@ def test_composite_needs_both_conditions_and_uses_the_latest_value_of_each():
     assert actions(events, rid) == ["clear"]
 
 
-def test_absence_raises_on_the_tick_after_n_hours_and_clears_on_activity():
+def test_absence_raises_on_the_tick_after_n_hours_and_clears_on_activity() -> None:
     # given a door sensor (no opening for 24 h) heard at t=0 with the door shut
     rules = rule_set_for("door_sensor")
     rid = "door_sensor.no_activity"
@@ -110,13 +110,13 @@ def test_absence_raises_on_the_tick_after_n_hours_and_clears_on_activity():
     assert actions(events, rid) == ["clear"]
 
 
-def test_absence_is_also_found_on_a_reading_without_activity():
+def test_absence_is_also_found_on_a_reading_without_activity() -> None:
     rules = rule_set_for("water_meter")
     _, events = feed(rules, [(0, {"flow_l": 0}), (12 * HOUR, {"flow_l": 0.5})])
     assert actions(events, "water_meter.no_water") == ["raise"]
 
 
-def test_impossible_value_is_a_device_fault_not_an_alarm():
+def test_impossible_value_is_a_device_fault_not_an_alarm() -> None:
     rules = rule_set_for("smoke_detector")
     state, events = feed(rules, [(0, {"temperature_c": 500})])
     assert [(e.rule_id, e.action) for e in events] == [
