@@ -11,7 +11,7 @@ the metric reads in range again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from jiayuan.sensors.rules.model import Action, AlarmEvent, MetricSpec, Severity
 
@@ -95,6 +95,3 @@ def check_ranges(
             ))
     return good, tuple(sorted(faulty)), events
 
-
-def epoch_to_datetime(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)

@@ -20,14 +20,15 @@ CONTEXT = [
 SDM_SEVERITY = {Severity.EXTREME: "critical", Severity.SEVERE: "high",
                 Severity.MODERATE: "medium", Severity.MINOR: "low",
                 Severity.UNKNOWN: "informational"}
-# CAP category -> Smart Data Models Alert.category / subCategory
+# CAP category -> Smart Data Models Alert.category / subCategory ("" = no good match in
+# the model's list; pass ``sub_category`` to alert_entity to be specific)
 SDM_CATEGORY = {
     "Fire": ("security", "buildingFire"),
     "Met": ("weather", "flood"),
-    "Safety": ("security", "hazardOnRoad"),
+    "Safety": ("security", ""),
     "Security": ("security", "suspiciousAction"),
-    "Rescue": ("health", "fallenPatient"),
-    "Health": ("health", "fallenPatient"),
+    "Rescue": ("health", ""),
+    "Health": ("health", ""),
     "Infra": ("environment", ""),
 }
 
@@ -98,11 +99,14 @@ def alert_entity(
     lat: float,
     valid_to: datetime | None = None,
     address: Sequence[str] = (),
+    sub_category: str | None = None,
 ) -> dict[str, Any]:
     """Alert entity for a raised alarm: ``category``/``subCategory`` from the rule's CAP
     category, ``severity`` in the model's words, ``dateIssued``, ``alertSource`` pointing
     at the Device entity, ``description`` in Chinese. Refuses naive datetimes."""
     category, sub = SDM_CATEGORY.get(event.category, ("security", ""))
+    if sub_category is not None:
+        sub = sub_category
     entity: dict[str, Any] = {
         "id": f"urn:ngsi-ld:Alert:{alert_id}",
         "type": "Alert",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from jiayuan.sensors.health import (
@@ -83,10 +83,6 @@ class DeviceState:
             flaps=dict(self.flaps), faults=self.faults, silent=self.silent,
             recent_keys=self.recent_keys, out_of_order=self.out_of_order,
         )
-
-
-def _dt(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def _require_aware(now: datetime) -> float:
