@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jiayuan.sensors.messages import (
     MAX_PAYLOAD_BYTES,
@@ -116,3 +118,30 @@ def test_five_minutes_of_clock_skew_is_tolerated() -> None:
 def test_reading_refuses_a_naive_timestamp() -> None:
     with pytest.raises(ValueError):
         Reading("310115", "D", None, datetime(2026, 1, 1), {"x": 1})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                  max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.fixed_dictionaries({"device": st.sampled_from(["SMK-0001", "X"]),
+                           "ts": st.one_of(st.integers(), st.text(max_size=30),
+                                           st.just("2026-11-23T10:15:00+08:00")),
+                           "metrics": json_values}).map(
+        lambda d: json.dumps(d).encode()),
+))
+def test_any_payload_either_parses_or_is_refused_with_a_known_reason(body: bytes) -> None:
+    try:
+        r = parse_message(TOPIC, body, now=NOW)
+    except MalformedMessage as exc:
+        assert exc.reason in REASONS
+    else:
+        assert r.device_code == "SMK-0001" and r.ts.tzinfo is not None
+        assert all(isinstance(v, bool | float) for v in r.metrics.values())
