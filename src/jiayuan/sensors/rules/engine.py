@@ -316,7 +316,7 @@ def evaluate(state: DeviceState, reading: Reading, rules: RuleSet,
         events.append(AlarmEvent(
             device_code=s.device_code, rule_id=OUT_OF_ORDER_RULE, action=Action.OUT_OF_ORDER,
             at=at, severity=Severity.UNKNOWN, reading_key=key, title="乱序读数",
-            message=(f"读数时间早于最近一次读数 {t - s.last_ts:.0f} 秒，已记录但不参与规则"),
+            message=f"读数时间早于最近一次读数 {s.last_ts - t:.0f} 秒，已记录但不参与规则",
             category="Infra",
         ))
         return s, events

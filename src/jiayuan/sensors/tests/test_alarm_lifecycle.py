@@ -99,6 +99,7 @@ def test_out_of_order_reading_is_reported_but_ignored_for_rules() -> None:
     state, _ = feed(rules, [(300, {"temperature_c": 40})])
     state2, events = evaluate(state, reading("D1", 100, temperature_c=90), rules, at(310))
     assert actions(events) == ["out_of_order"]
+    assert "早于最近一次读数 200 秒" in events[0].message
     assert state2.values["temperature_c"] == 40
     assert state2.active == {}
     assert state2.out_of_order == 1
