@@ -59,7 +59,7 @@ def test_pudong_plan_polygons_are_valid_nested_and_non_overlapping():
 def test_pudong_geography_lies_in_pudong_and_lujiazui_is_the_first_street():
     p = plan("pudong", 1)
     minx, miny, maxx, maxy = p.geom.bounds
-    assert 121.44 <= minx and maxx <= 121.97 and 30.84 <= miny and maxy <= 31.40
+    assert minx >= 121.44 and maxx <= 121.97 and miny >= 30.84 and maxy <= 31.40
     lujiazui = p.subdistricts[0]
     assert lujiazui.name == "陆家嘴街道" and lujiazui.kind == "street"
     assert lujiazui.geom.contains(shapely.Point(121.505, 31.235))
@@ -73,7 +73,7 @@ def test_street_plan_is_lujiazui_with_about_30_neighbourhoods_and_80_compounds()
     assert 70 <= counts["compounds"] <= 90
     assert counts["compounds_urban_village"] == 0
     minx, miny, maxx, maxy = p.subdistricts[0].geom.bounds
-    assert 121.49 <= minx and maxx <= 121.53 and 31.22 <= miny and maxy <= 31.245
+    assert minx >= 121.49 and maxx <= 121.53 and miny >= 31.22 and maxy <= 31.245
     _assert_geometry(p)
 
 
