@@ -558,7 +558,7 @@ def dwellings(c: CompoundPlan, seed: int) -> list[BuildingPlan]:
             b.entrances.append(EntrancePlan(
                 code=f"{b.code}{e_no:02d}", name=f"{c.name}{door}号",
                 door_plate=f"{c.road}{c.lane}弄{door}号",
-                lng=round(bx + 0.00004 * e_no, 7), lat=by, rooms=rooms,
+                lng=bx, lat=by, rooms=rooms,
                 areas=areas[taken:taken + take]))
             remaining -= take
             taken += take

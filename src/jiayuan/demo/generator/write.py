@@ -227,8 +227,15 @@ def _write_dwellings(batch: Iterable[tuple[CompoundPlan, Compound]], seed: int,
            "VALUES (%s, %s, %s, %s)")
     rows = [(entrances[i].pk, entrances[i].building.compound_id, r, a) for i, r, a in rooms]
     with connection.cursor() as cur:
-        for k in range(0, len(rows), HOUSEHOLD_CHUNK):
-            cur.executemany(sql, rows[k:k + HOUSEHOLD_CHUNK])
+        if connection.vendor == "postgresql":
+            # COPY is several times faster than batched INSERTs on PostgreSQL (psycopg 3).
+            copy_sql = f"COPY {table} (entrance_id, compound_id, room, floor_area_m2) FROM STDIN"
+            with cur.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            for k in range(0, len(rows), HOUSEHOLD_CHUNK):
+                cur.executemany(sql, rows[k:k + HOUSEHOLD_CHUNK])
     totals["buildings"] += len(buildings)
     totals["entrances"] += len(entrances)
     totals["households"] += len(rows)

@@ -172,3 +172,13 @@ def test_demo_staff_can_log_in_through_the_login_page(street, client):
     response = client.post("/login/", {"username": "staff", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.session.get("_auth_user_id") == str(User.objects.get(username="staff").pk)
+
+
+def test_generated_rows_pass_model_validation(street):
+    from jiayuan.registry.services import PATH_MODELS
+
+    for model in PATH_MODELS:
+        for obj in model.objects.order_by("pk")[:5]:
+            obj.full_clean()
+    for household in Household.objects.order_by("pk")[:5]:
+        household.full_clean()
