@@ -408,6 +408,17 @@ def _plan_compounds(district: DistrictPlan, spec: ScaleSpec, rng: random.Random,
         c.floor_area_m2 = round(h * c.mean_dwelling_m2 * 1.28, 1)
         c.tags = _tags(c, district, rng)
 
+    # A residents' committee is usually called after its main compound (东园一村居民区).
+    taken = {n.name for n in district.neighbourhoods()}
+    for n in district.neighbourhoods():
+        if n.kind == "residential" and n.compounds:
+            main = n.compounds[0].name
+            main = main[:-2] if main.endswith(("小区", "大厦")) else main
+            name = f"{main}居民区"
+            if name not in taken:
+                taken.add(name)
+                n.name = name
+
 
 def _unique_name(c: CompoundPlan, rng: random.Random, used: set[str]) -> str:
     suffixes = names.SUFFIXES[c.compound_type]

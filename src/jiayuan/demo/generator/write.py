@@ -84,6 +84,11 @@ def generate(scale: str, seed: int, *, progress: Progress | None = None,
         raise ValidationFailed(f"未知规模“{scale}”，可用：{'、'.join(SCALES)}")
     started = time.monotonic()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A second generate waits here, then sees the district and refuses.
+            table = connection.ops.quote_name(District._meta.db_table)
+            with connection.cursor() as cur:
+                cur.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")  # noqa: S608
         if District.objects.exists():
             if not replace:
                 raise Conflict("数据库中已有区级数据；如需替换，请使用 --replace")
