@@ -404,7 +404,7 @@ class _SheetReader:
                 except CellError as exc:
                     self.add(row_number, self.headers["boundary"], str(exc))
                     ok = False
-        if ok and record.get("boundary") and record.get("lng") is None:
+        if ok and record.get("boundary") and "lng" not in self.headers:
             record["lng"], record["lat"] = representative_point(record["boundary"])
         return ok
 
