@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -206,10 +207,9 @@ class _Writer:
         # After a move, stored paths below it changed: compare against fresh rows.
         current = load_records(kind) if self.moved else self.existing.get(kind, {})
         refs = list(spec.refs)
-        stamped = any(f.name == "updated_at" for f in model._meta.fields)
         plain = [f for f in sheet.fields if spec.column(f).type is not ColumnType.REF]
-        creates: list[models.Model] = []
-        updates: dict[frozenset[str], list[models.Model]] = defaultdict(list)
+        creates: list[dict[str, Any]] = []
+        updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         moves: list[tuple[str, str]] = []
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         for row in sheet.rows:
@@ -233,23 +233,20 @@ class _Writer:
                 if old is None or old["_path"] != path:
                     changed.add("path")
             if old is None:
-                creates.append(model(**values))
+                creates.append(values)
                 counts["created"] += 1
             elif changed:
-                obj = model(pk=old["_pk"], **{f: values[f] for f in changed})
-                fields = frozenset(changed)
-                if stamped:
-                    obj.updated_at = self.now  # type: ignore[attr-defined]
-                    fields |= {"updated_at"}
-                updates[fields].append(obj)
+                update = {f: values[f] for f in changed}
+                update["id"] = old["_pk"]
+                updates[frozenset(changed)].append(update)
                 counts["updated"] += 1
                 if "path" in changed and old["_path"] and spec.own_path_segment:
                     moves.append((old["_path"], path or ""))
             else:
                 counts["unchanged"] += 1
-        model.objects.bulk_create(creates, batch_size=BATCH)
-        for fields, objs in updates.items():
-            model.objects.bulk_update(objs, sorted(fields), batch_size=BATCH)
+        insert_rows(model, creates, now=self.now)
+        for fields, rows in updates.items():
+            update_rows(model, sorted(fields), rows, now=self.now)
         for old_path, new_path in moves:
             rewrite_paths(old_path, new_path)
         if moves:
@@ -271,6 +268,69 @@ class _Writer:
                 prefix = self.refmap(ref)[code][1] or ""
                 break
         return prefix + (f"{merged['code']}/" if spec.own_path_segment else "")
+
+
+# Plain INSERT/UPDATE with executemany: the ORM's per-object overhead is most of the time of
+# a district-sized import, and these rows need none of it (validated already, no signals).
+
+def _prepare(field: models.Field[Any, Any], value: Any) -> Any:
+    if isinstance(field, models.JSONField):
+        return field.get_db_prep_save(value, connection)
+    return value
+
+
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *,
+                now: datetime) -> None:
+    """Insert rows given as {attname: value}; other columns get their defaults (a new
+    home-code token per entrance), ``created_at``/``updated_at`` get ``now``."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    stamp = {f.attname: f.get_db_prep_save(now, connection) for f in fields
+             if f.attname in ("created_at", "updated_at")}
+    qn = connection.ops.quote_name
+    # Identifiers come from model metadata only; every value is a query parameter.
+    columns = ", ".join(qn(f.column) for f in fields)
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    params = []
+    for row in rows:
+        values = []
+        for f in fields:
+            if f.attname in stamp:
+                values.append(stamp[f.attname])
+            elif f.attname in row:
+                values.append(_prepare(f, row[f.attname]))
+            else:
+                values.append(_prepare(f, f.get_default()))
+        params.append(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), BATCH):
+            cursor.executemany(sql, params[start:start + BATCH])
+
+
+def update_rows(model: type[models.Model], attnames: list[str], rows: list[dict[str, Any]],
+                *, now: datetime) -> None:
+    """Set the given columns of rows identified by ``id`` (and ``updated_at`` to ``now``)."""
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[a] for a in attnames]
+    stamped = "updated_at" in by_attname
+    qn = connection.ops.quote_name
+    sets = [f"{qn(f.column)} = %s" for f in fields]
+    if stamped:
+        sets.append(f"{qn('updated_at')} = %s")
+        stamp = by_attname["updated_at"].get_db_prep_save(now, connection)
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {', '.join(sets)} WHERE {qn('id')} = %s"  # noqa: S608
+    params = []
+    for row in rows:
+        values = [_prepare(f, row[f.attname]) for f in fields]
+        if stamped:
+            values.append(stamp)
+        values.append(row["id"])
+        params.append(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), BATCH):
+            cursor.executemany(sql, params[start:start + BATCH])
 
 
 # --- export ----------------------------------------------------------------------------------
