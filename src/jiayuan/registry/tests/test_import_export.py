@@ -651,3 +651,66 @@ def test_cells_are_written_with_chinese_labels():
     raw = [RawSheet("小区", [(1, ["编码", "名称", "所属居民区编码", "类型"]),
                             (2, ["C", "c", "N", "商品房"])])]
     assert parse_tables(raw, existing={"neighbourhoods": {("N",): {}}}).problems == []
+
+
+# --- the upload endpoint (mounted by config.api; here on a test API with the same mapping) ---
+
+def _api_client():
+    from ninja import NinjaAPI
+    from ninja.testing import TestClient
+
+    from jiayuan.config.api import on_domain_error
+    from jiayuan.core.errors import DomainError
+    from jiayuan.registry.api_import import router
+
+    test_api = NinjaAPI(urls_namespace="test-registry-import")
+    test_api.add_exception_handler(DomainError, on_domain_error)
+    test_api.add_router("/registry", router)
+    return TestClient(test_api)
+
+
+def _upload(path: Path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"file": SimpleUploadedFile(path.name, path.read_bytes())}
+
+
+@pytest.mark.django_db
+def test_upload_endpoint_imports_for_an_admin(tmp_path, make_user):
+    admin = make_user("root", "admin")
+    path = workbook(tmp_path / "底数.xlsx", good_sheets())
+
+    response = _api_client().post("/registry/import", FILES=_upload(path), user=admin)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["sheets"]["compounds"]["created"] == 2
+    assert rm.RegistryEvent.objects.get().actor == admin
+
+
+@pytest.mark.django_db
+def test_upload_endpoint_answers_422_with_every_problem(tmp_path, make_user):
+    admin = make_user("root", "admin")
+    sheets = good_sheets()
+    sheets["小区"][1][5] = "很多"
+    path = workbook(tmp_path / "bad.xlsx", sheets)
+
+    response = _api_client().post("/registry/import", FILES=_upload(path), user=admin)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "import_rejected"
+    assert {"sheet": "小区", "row": 2, "column": "户数",
+            "message": "应为整数，实际为“很多”"} in error["details"]
+    assert rm.District.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_upload_endpoint_refuses_non_admins(tiny, tmp_path, make_user):
+    staff = make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
+    path = workbook(tmp_path / "底数.xlsx", good_sheets())
+    before = snapshot()
+
+    response = _api_client().post("/registry/import", FILES=_upload(path), user=staff)
+
+    assert response.status_code == 403
+    assert snapshot() == before
