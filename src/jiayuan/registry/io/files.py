@@ -161,6 +161,7 @@ def write_xlsx(target: Path | io.BytesIO,
                sheets: Sequence[tuple[str, Iterable[Mapping[str, Any]]]]) -> None:
     """One worksheet per kind (Chinese title, Chinese headers). Refuses cells Excel cannot hold."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
     for kind, records in sheets:
@@ -168,12 +169,20 @@ def write_xlsx(target: Path | io.BytesIO,
         ws = wb.create_sheet(spec.title)
         ws.append(headers(spec))
         for row_number, cells in enumerate(table(spec, records), start=2):
+            out: list[Any] = []
             for value in cells:
-                if isinstance(value, str) and len(value) > XLSX_CELL_LIMIT:
-                    raise SourceError(
-                        f"「{spec.title}」第 {row_number} 行有超过 {XLSX_CELL_LIMIT} 个字符的单元格"
-                        "（多为边界），Excel 放不下；请导出为 CSV 文件夹")
-            ws.append(cells)
+                if isinstance(value, str):
+                    if len(value) > XLSX_CELL_LIMIT:
+                        raise SourceError(
+                            f"「{spec.title}」第 {row_number} 行有超过 {XLSX_CELL_LIMIT} 个字符的"
+                            "单元格（多为边界），Excel 放不下；请导出为 CSV 文件夹")
+                    if value.startswith("="):
+                        # openpyxl would write it as a formula; keep it the text it is.
+                        cell = WriteOnlyCell(ws, value)
+                        cell.data_type = "s"
+                        value = cell
+                out.append(value)
+            ws.append(out)
     wb.save(target)
 
 

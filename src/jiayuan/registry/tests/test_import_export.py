@@ -458,6 +458,18 @@ def _without_pks() -> dict[str, Any]:
 
 
 @pytest.mark.django_db
+def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(tiny, tmp_path):
+    c = tiny.compounds["S1N1C1"]
+    c.name = "=HYPERLINK(\"http://example.invalid\")"
+    save_with_path(c)
+    export_file(tmp_path / "f.xlsx")
+
+    ws = openpyxl.load_workbook(tmp_path / "f.xlsx")["小区"]
+    assert ws["B2"].data_type == "s" and ws["B2"].value == c.name
+    assert import_file(tmp_path / "f.xlsx").changed == 0
+
+
+@pytest.mark.django_db
 def test_export_into_an_empty_registry_rebuilds_it(tiny, tmp_path):
     _enrich(tiny)
     export_file(tmp_path / "all.xlsx")
