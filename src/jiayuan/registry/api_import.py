@@ -52,7 +52,7 @@ def import_spreadsheet(
     try:
         raw, digest = read_bytes(name, file.read(), sheet=sheet)
     except SourceError as exc:
-        raise ImportRejected([problem(name, None, None, str(exc))]) from None
+        raise ImportRejected([dict(problem(name, None, None, str(exc)))]) from None
     report = import_registry(raw_sheets=raw, file_name=name, sha256=digest, actor=request.user,
                              default_crs=crs, dry_run=dry_run)
     return {"file_name": report.file_name, "sha256": report.sha256, "dry_run": report.dry_run,

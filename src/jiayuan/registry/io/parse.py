@@ -60,7 +60,7 @@ def problem(sheet: str, row: int | None, column: str | None, message: str) -> Pr
     return {"sheet": sheet, "row": row, "column": column, "message": message}
 
 
-def format_problem(p: Problem) -> str:
+def format_problem(p: Mapping[str, Any]) -> str:
     """One problem as a Chinese line: 工作表「小区」第 5 行「户数」列：…"""
     where = f"工作表「{p['sheet']}」"
     if p["row"] is not None:
@@ -415,6 +415,19 @@ def _float_or_raw(value: Any) -> Any:
     return value
 
 
+HEADER_SEARCH_ROWS = 10
+
+
+def header_index(spec: SheetSpec, rows: Sequence[tuple[int, list[Any]]]) -> int:
+    """Which of the first non-blank rows is the header: the first naming two or more known
+    columns (title or note rows above it are skipped); the first row if none does."""
+    for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        known = sum(1 for c in cells if not _blank(c) and column_for(spec, _text(c)) is not None)
+        if known >= 2:
+            return i
+    return 0
+
+
 def parse_tables(
     raw_sheets: Iterable[RawSheet], *, default_crs: str | None = None,
     existing: Existing | None = None,
@@ -447,7 +460,7 @@ def parse_tables(
             problems.append(problem(raw.name, None, None,
                                     f"与工作表「{sheets[spec.kind].name}」是同一类数据，重复了"))
             continue
-        # Keep the header as the first row even when it came after blank rows.
+        rows = rows[header_index(spec, rows):]
         reader = _SheetReader(RawSheet(raw.name, rows, raw.kind_hint), spec, crs, problems)
         sheets[spec.kind] = reader.read()
     indexes: Indexes = {

@@ -138,7 +138,7 @@ def import_file(path: Path, *, sheet: str | None = None, **kwargs: Any) -> Impor
     try:
         raw, digest = read_path(path, sheet=sheet)
     except SourceError as exc:
-        raise ImportRejected([problem(path.name, None, None, str(exc))]) from None
+        raise ImportRejected([dict(problem(path.name, None, None, str(exc)))]) from None
     return import_registry(raw_sheets=raw, file_name=path.name, sha256=digest, **kwargs)
 
 
@@ -157,9 +157,9 @@ def import_registry(
     existing = {kind: load_records(kind) for kind in _kinds_touched(raw_sheets)}
     result = parse_tables(raw_sheets, default_crs=default_crs, existing=existing)
     if result.problems:
-        raise ImportRejected(result.problems)
+        raise ImportRejected([dict(p) for p in result.problems])
     if not result.sheets:
-        raise ImportRejected([problem(file_name, None, None, "文件里没有可导入的工作表")])
+        raise ImportRejected([dict(problem(file_name, None, None, "文件里没有可导入的工作表"))])
     report = ImportReport(file_name=file_name, sha256=sha256, dry_run=dry_run)
     with transaction.atomic():
         _Writer(existing, report).write(result.sheets)

@@ -177,6 +177,18 @@ def test_dry_run_counts_but_writes_nothing(tmp_path):
 
 
 @pytest.mark.django_db
+def test_title_rows_above_the_header_are_skipped_and_row_numbers_stay_excels(tiny, tmp_path):
+    n = tiny.neighbourhoods["S1N1"]
+    path = workbook(tmp_path / "titled.xlsx", {"小区": [
+        ["浦东新区小区底数表（2026 年）"], [None], ["编码", "名称", "所属居民区编码", "类型", "户数"],
+        ["T1", "有标题小区", n.code, "商品房", 10], ["T2", "坏小区", n.code, "商品房", "x"]]})
+
+    problems = rejected(path)
+
+    assert [(p["row"], p["column"]) for p in problems] == [(5, "户数")]
+
+
+@pytest.mark.django_db
 def test_parent_may_already_be_in_the_registry(tiny, tmp_path):
     n = tiny.neighbourhoods["S1N1"]
     path = workbook(tmp_path / "new.xlsx", {
