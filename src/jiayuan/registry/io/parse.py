@@ -262,6 +262,21 @@ def _convert(col: Column, value: Any) -> Any:
     return out
 
 
+def _converter(col: Column) -> Any:
+    """A function reading one non-blank cell of this column; plain text takes a fast path."""
+    if col.type is ColumnType.TEXT:
+        limit = col.max_length
+
+        def text(value: Any) -> str:
+            out = value.strip() if type(value) is str else _text(value)
+            if limit is not None and len(out) > limit:
+                raise CellError(f"长度 {len(out)} 超过上限 {limit} 个字符")
+            return out
+
+        return text
+    return lambda value: _convert(col, value)
+
+
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -338,33 +353,48 @@ class _SheetReader:
             missing = "纬度" if "lng" in by_field else "经度"
             self.add(header_row, missing, "经度和纬度两列须同时提供")
 
-    def _read_row(self, row_number: int, cells: list[Any]) -> dict[str, Any] | None:
-        record: dict[str, Any] = {}
-        geo: dict[str, Any] = {}
-        ok = True
+    def _plan(self) -> None:
+        """Split the columns once: (index, field, header, required, default, convert) for
+        plain cells, (index, field) for the coordinate cells read together per row."""
+        self.plain: list[tuple[int, str, str, bool, Any, Any]] = []
+        self.geo_cells: list[tuple[int, str]] = []
+        geo_types = (ColumnType.LNG, ColumnType.LAT, ColumnType.BOUNDARY, ColumnType.CRS)
         for index, col in self.columns.items():
-            value = cells[index] if index < len(cells) else None
-            header = self.headers[col.field]
             if col.type is ColumnType.IGNORED:
                 continue
-            if col.type in (ColumnType.LNG, ColumnType.LAT, ColumnType.BOUNDARY, ColumnType.CRS):
-                geo[col.field] = None if _blank(value) else value
+            if col.type in geo_types:
+                self.geo_cells.append((index, col.field))
                 continue
-            if _blank(value):
-                if col.required:
+            self.plain.append((index, col.field, self.headers[col.field], col.required,
+                               col.default, _converter(col)))
+
+    def _read_row(self, row_number: int, cells: list[Any]) -> dict[str, Any] | None:
+        if not hasattr(self, "plain"):
+            self._plan()
+        record: dict[str, Any] = {}
+        ok = True
+        width = len(cells)
+        for index, name, header, required, default, convert in self.plain:
+            value = cells[index] if index < width else None
+            if value is None or (type(value) is str and not value.strip()):
+                if required:
                     self.add(row_number, header, f"「{header}」不能为空")
                     ok = False
                 else:
-                    record[col.field] = list(col.default) if isinstance(col.default, list) \
-                        else col.default
+                    record[name] = list(default) if isinstance(default, list) else default
                 continue
             try:
-                record[col.field] = _convert(col, value)
+                record[name] = convert(value)
             except CellError as exc:
                 self.add(row_number, header, str(exc))
                 ok = False
-        if not self._read_geo(row_number, geo, record):
-            ok = False
+        if self.geo_cells:
+            geo = {}
+            for index, name in self.geo_cells:
+                value = cells[index] if index < width else None
+                geo[name] = None if _blank(value) else value
+            if not self._read_geo(row_number, geo, record):
+                ok = False
         return record if ok else None
 
     def _read_geo(self, row_number: int, geo: dict[str, Any], record: dict[str, Any]) -> bool:
