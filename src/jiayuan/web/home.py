@@ -3,8 +3,8 @@
 An app registers its tiles once, in its ``AppConfig.ready()``::
 
     from jiayuan.web.home import register_tile
-    register_tile("cases.inbox", title=_("Case inbox"), url_name="cases:inbox",
-                  capability="cases.view", order=20)
+    register_tile('cases.inbox', title=_('Case inbox'), url_name='cases:inbox',
+                  capability='cases.view', order=20)
 
 The home page shows the tiles whose capability the user holds (``accounts.permissions.can``)
 and whose roles (when given) include the user's role, in ``order``.
