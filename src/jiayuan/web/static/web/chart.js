@@ -12,7 +12,7 @@
       grid: { left: 40, right: 12, top: 40, bottom: 50 },
       xAxis: { type: "category", data: d.labels, axisLabel: { rotate: d.labels.length > 8 ? 45 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
-      series: [{ name: d.series, type: "bar", data: d.values, itemStyle: { color: "#b42318" } }]
+      series: [{ name: d.series, type: "bar", barMaxWidth: 48, data: d.values, itemStyle: { color: "#b42318" } }]
     });
     window.addEventListener("resize", function () { chart.resize(); });
     el.setAttribute("data-ready", "1");
