@@ -116,6 +116,7 @@ def test_home_page_fits_a_phone_without_horizontal_scrolling(browser, live_serve
     tiny = make_tiny_district()
     make_user("wang", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  locale="zh-CN",
                                   device_scale_factor=2, has_touch=True)
     phone = context.new_page()
     try:
