@@ -128,3 +128,26 @@ def test_home_page_fits_a_phone_without_horizontal_scrolling(browser, live_serve
         _shot(phone, "home-phone")
     finally:
         context.close()
+
+
+def test_tree_expands_level_by_level_with_htmx(page, live_server):
+    from jiayuan.accounts.testing import make_user
+    from jiayuan.registry.testing import make_tiny_district
+
+    tiny = make_tiny_district()
+    make_user("wang", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
+    base = live_server.url
+    _log_in(page, base, "wang")
+    page.click("a[data-tile='registry.tree']")
+    for level, code in [("district", tiny.district.code),
+                        ("subdistrict", tiny.subdistricts["S1"].code),
+                        ("neighbourhood", tiny.neighbourhoods["S1N1"].code)]:
+        page.click(f"li[data-level='{level}'][data-code='{code}'] > details > summary")
+        page.wait_for_selector(f"li[data-level='{level}'][data-code='{code}'] li[data-code]")
+    # Only the staff's own branch was loaded: one subdistrict, one neighbourhood, two compounds.
+    assert page.locator("li[data-level='subdistrict']").count() == 1
+    assert page.locator("li[data-level='compound']").count() == 2
+    _shot(page, "tree")
+    page.click(f"li[data-code='{tiny.compounds['S1N1C1'].code}'] summary a")
+    page.wait_for_url(f"{base}/registry/compounds/{tiny.compounds['S1N1C1'].code}/")
+    assert page.console_errors == []

@@ -132,3 +132,10 @@ def test_role_labels_are_all_translated():
     with translation.override("zh-hans"):
         for value, label in Role.choices:
             assert str(label) != value.replace("_", " "), value
+
+
+def test_server_error_page_renders_in_chinese_without_context(db):
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    assert "服务器错误" in html
