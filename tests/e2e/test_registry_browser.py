@@ -126,6 +126,13 @@ def test_home_page_fits_a_phone_without_horizontal_scrolling(browser, live_serve
         assert widths[0] <= widths[1], widths
         assert phone.locator("a[data-tile='registry.tree']").is_visible()
         _shot(phone, "home-phone")
+        # The compound page and the map fit the phone too.
+        phone.goto(f"{live_server.url}/registry/compounds/{tiny.compounds['S1N1C1'].code}/")
+        phone.wait_for_selector("#households-chart[data-ready='1']")
+        widths = phone.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], widths
+        _shot(phone, "compound-phone")
     finally:
         context.close()
 
@@ -139,6 +146,7 @@ def test_tree_expands_level_by_level_with_htmx(page, live_server):
     base = live_server.url
     _log_in(page, base, "wang")
     page.click("a[data-tile='registry.tree']")
+    page.wait_for_url(f"{base}/registry/tree/")  # waits for "load": htmx has processed the page
     for level, code in [("district", tiny.district.code),
                         ("subdistrict", tiny.subdistricts["S1"].code),
                         ("neighbourhood", tiny.neighbourhoods["S1N1"].code)]:
