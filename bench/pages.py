@@ -108,6 +108,7 @@ def build_registry() -> dict[str, object]:
 
 
 def time_requests(client, urls: list[str], n: int) -> list[float]:
+    """Time ``n`` GETs cycling through ``urls``; ``client`` is a test client or ``HttpFetcher``."""
     timings = []
     for i in range(n):
         url = urls[i % len(urls)]
@@ -117,6 +118,37 @@ def time_requests(client, urls: list[str], n: int) -> list[float]:
         if res.status_code != 200:
             raise SystemExit(f"{url} answered {res.status_code}")
     return timings
+
+
+class HttpFetcher:
+    """GETs over real HTTP (waitress) with a logged-in session cookie."""
+
+    def __init__(self, base: str, session_key: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.headers = {"Cookie": f"sessionid={session_key}", "Host": "127.0.0.1"}
+
+    def get(self, url: str):
+        self.conn.request("GET", url, headers=self.headers)
+        res = self.conn.getresponse()
+        res.read()
+        res.status_code = res.status
+        return res
+
+
+def start_waitress():
+    """Serve the WSGI app with waitress on a free local port, in a daemon thread."""
+    import threading
+
+    from django.core.wsgi import get_wsgi_application
+    from waitress.server import create_server
+
+    server = create_server(get_wsgi_application(), host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    return f"http://127.0.0.1:{server.effective_port}", server
 
 
 def report(label: str, timings: list[float]) -> None:
@@ -130,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--waitress", action="store_true",
+                        help="also time the pages over HTTP through waitress")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="jiayuan-bench-pages-"))
     setup_django(folder)
@@ -160,11 +194,19 @@ def main() -> None:
     blds = list(Building.objects.values_list("code", flat=True)[:5000])
     own = list(Compound.objects.filter(neighbourhood=staff_nb).values_list("code", flat=True))
 
-    print(f"\ntarget: {TARGET_MS:.0f} ms per page (p95); Django test client, SQLite, one process")
-    for who, user in (("analyst (whole district)", analyst), ("staff (one neighbourhood)", staff)):
+    print(f"\ntarget: {TARGET_MS:.0f} ms per page (p95); SQLite, one process")
+    runs = [("test client", who, user) for who, user in (
+        ("analyst (whole district)", analyst), ("staff (one neighbourhood)", staff))]
+    base = None
+    if args.waitress:
+        base, _server = start_waitress()
+        runs += [("waitress HTTP", who, user) for _t, who, user in runs]
+    for transport, who, user in runs:
         client = Client()
         client.force_login(user)
-        print(f"\n-- {who}")
+        if transport == "waitress HTTP":
+            client = HttpFetcher(base, client.cookies["sessionid"].value)
+        print(f"\n-- {who}, {transport}")
         sample = all_compounds if user is analyst else own
         report("compound page", time_requests(
             client, [reverse("registry:compound", args=[c]) for c in rnd.sample(

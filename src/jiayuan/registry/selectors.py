@@ -295,3 +295,12 @@ def entrance_by_home_code(token: str) -> Entrance:
             "building__compound__neighbourhood__subdistrict").get(home_code=token)
     except Entrance.DoesNotExist:
         raise NotFound("该家园码无效或已停用") from None
+
+
+def compounds_version() -> tuple[Any, ...]:
+    """Changes when a compound is added, removed or saved (count and newest ``updated_at``):
+    a cache key part for answers built from every compound, such as the map's GeoJSON."""
+    from django.db.models import Max
+
+    agg = Compound.objects.aggregate(n=Count("id"), m=Max("updated_at"))
+    return (agg["n"], agg["m"].isoformat() if agg["m"] else None)

@@ -7,11 +7,14 @@ Every page asks ``accounts.permissions`` *what* the role may do and passes the v
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from typing import Any
 
 import segno
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +27,8 @@ from jiayuan.accounts.scope import scope_for
 from jiayuan.registry import selectors
 from jiayuan.registry.models import CompoundType, Entrance
 from jiayuan.web.errors import page_errors
+
+MAP_CACHE_SECONDS = 600
 
 COUNT_LABELS: dict[str, Any] = {
     "subdistricts": _("subdistricts"),
@@ -68,22 +73,33 @@ def tree_node(request: HttpRequest, level: str, code: str) -> HttpResponse:
 @page_errors
 def map_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.view")
-    return render(request, "registry/map.html", {"compound_types": CompoundType.choices})
+    return render(request, "registry/map.html", {
+        "compound_types": CompoundType.choices,
+        "type_labels": {value: str(label) for value, label in CompoundType.choices},
+        # The page URL of a compound, with a placeholder the map script fills with its code.
+        "compound_url": reverse("registry:compound", args=["__code__"]),
+    })
 
 
 @require_GET
 @login_required
 @page_errors
-def compounds_geojson(request: HttpRequest) -> JsonResponse:
-    """The compounds in the viewer's area as GeoJSON (WGS-84), each with its page's URL."""
+def compounds_geojson(request: HttpRequest) -> HttpResponse:
+    """The compounds in the viewer's area as GeoJSON (WGS-84).
+
+    The body is cached per area scope until a compound changes (or ten minutes pass): at
+    Pudong scale the whole district is 2,600 polygons, too many to re-encode per request.
+    """
     require(request.user, "registry.view")
-    data = selectors.compound_features(scope_for(request.user))
-    labels = dict(CompoundType.choices)
-    for f in data["features"]:
-        p = f["properties"]
-        p["type_label"] = str(labels.get(p["compound_type"], p["compound_type"]))
-        p["url"] = reverse("registry:compound", args=[p["code"]])
-    return JsonResponse(data)
+    scope = scope_for(request.user)
+    key = "registry:map:compounds:" + hashlib.sha256(repr(
+        (scope.everywhere, scope.paths, selectors.compounds_version())).encode()).hexdigest()
+    body = cache.get(key)
+    if body is None:
+        body = json.dumps(selectors.compound_features(scope), ensure_ascii=False,
+                          separators=(",", ":"))
+        cache.set(key, body, MAP_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
 
 
 @require_GET

@@ -93,8 +93,35 @@ def test_map_geojson_holds_only_the_staffs_compounds(staff_s1n1, tiny):
     assert codes == {tiny.compounds["S1N1C1"].code, tiny.compounds["S1N1C2"].code}
     first = data["features"][0]
     assert first["geometry"]["type"] == "Polygon"
-    assert first["properties"]["url"] == reverse("registry:compound",
-                                                 args=[first["properties"]["code"]])
+    assert first["properties"]["compound_type"] in {"commodity", "old_public"}
+
+
+def test_cached_map_geojson_is_not_shared_between_areas(tiny, make_user, login, client):
+    # Given a cached answer for the staff of S1N1
+    login(make_user("wang", "neighbourhood_staff", tiny.neighbourhoods["S1N1"]))
+    client.get(reverse("registry:compounds_geojson"))
+    # When staff of S2N2 ask
+    client.logout()
+    login(make_user("zhao", "neighbourhood_staff", tiny.neighbourhoods["S2N2"]))
+    data = client.get(reverse("registry:compounds_geojson")).json()
+    # Then they get their own compounds only
+    codes = {f["properties"]["code"] for f in data["features"]}
+    assert codes == {tiny.compounds["S2N2C1"].code, tiny.compounds["S2N2C2"].code}
+
+
+def test_map_geojson_follows_a_changed_compound(staff_s1n1, tiny):
+    c = tiny.compounds["S1N1C1"]
+    staff_s1n1.get(reverse("registry:compounds_geojson"))
+    c.name = "改名小区"
+    c.save()
+    data = staff_s1n1.get(reverse("registry:compounds_geojson")).json()
+    assert "改名小区" in {f["properties"]["name"] for f in data["features"]}
+
+
+def test_map_page_carries_the_compound_url_template_and_type_labels(staff_s1n1):
+    body = staff_s1n1.get(reverse("registry:map")).content.decode()
+    assert 'data-compound-url="/registry/compounds/__code__/"' in body
+    assert 'id="type-labels-data"' in body and "老旧公房" in body
 
 
 def test_neighbourhood_outlines_are_scoped_too(staff_s1n1, tiny):

@@ -20,6 +20,9 @@
 
   function compoundsMap(el) {
     var map = baseMap(el);
+    var labelsHolder = document.getElementById(el.dataset.typeLabelsId);
+    var labels = labelsHolder ? JSON.parse(labelsHolder.textContent) : {};
+    function pageUrl(code) { return el.dataset.compoundUrl.replace("__code__", encodeURIComponent(code)); }
     Promise.all([getJSON(el.dataset.neighbourhoodsUrl), getJSON(el.dataset.compoundsUrl)])
       .then(function (data) {
         var outlines = L.geoJSON(data[0], {
@@ -33,8 +36,9 @@
                      className: "compound compound-" + f.properties.code };
           },
           onEachFeature: function (f, layer) {
-            layer.bindTooltip(f.properties.name + " · " + f.properties.type_label, { sticky: true });
-            layer.on("click", function () { window.location.assign(f.properties.url); });
+            var p = f.properties;
+            layer.bindTooltip(p.name + " · " + (labels[p.compound_type] || p.compound_type), { sticky: true });
+            layer.on("click", function () { window.location.assign(pageUrl(p.code)); });
           }
         }).addTo(map);
         var bounds = compounds.getBounds();
