@@ -122,3 +122,185 @@ def locate(lng: Any, lat: Any, crs: str | None = "wgs84") -> tuple[tuple[float, 
     """Convert a point to WGS-84 and find what contains it. Raises ``CoordinateError``."""
     x, y = to_wgs84(lng, lat, crs)
     return (x, y), place_index().locate(x, y)
+
+
+# --- Pages: the registry tree, the map, compound pages and home codes ------------------------
+
+from jiayuan.registry.models import District, Entrance  # noqa: E402  (kept with the section)
+
+TREE_LEVELS: tuple[str, ...] = (
+    "district", "subdistrict", "neighbourhood", "compound", "building",
+)
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """One row of the registry tree: a place, its level and its in-scope counts."""
+
+    level: str
+    code: str
+    name: str
+    counts: dict[str, int]
+    has_children: bool
+    extra: str = ""
+
+
+def _tree_parent(level: str, code: str) -> Any:
+    classes: dict[str, Any] = {
+        "district": District, "subdistrict": Subdistrict, "neighbourhood": Neighbourhood,
+        "compound": Compound, "building": Building,
+    }
+    if level not in classes:
+        raise NotFound(f"未知层级“{level}”")
+    try:
+        return classes[level].objects.only("id", "code", "name", "path").get(code=code)
+    except classes[level].DoesNotExist:
+        raise NotFound(f"没有编码为“{code}”的{level}") from None
+
+
+def tree_roots(scope: AreaScope) -> list[TreeNode]:
+    """The districts the viewer sees (their own, or the one above their area), with counts."""
+    rows = District.objects.filter(scope.q_related()).order_by("code")
+    sub_counts = _group_count(Subdistrict.objects.filter(scope.q_related()), "district__code")
+    nb_counts = _group_count(scope.filter(Neighbourhood.objects.all()),
+                             "subdistrict__district__code")
+    c_counts = _group_count(scope.filter(Compound.objects.all()),
+                            "neighbourhood__subdistrict__district__code")
+    return [
+        TreeNode("district", d.code, d.name,
+                 {"subdistricts": sub_counts.get(d.code, 0),
+                  "neighbourhoods": nb_counts.get(d.code, 0),
+                  "compounds": c_counts.get(d.code, 0)},
+                 has_children=True)
+        for d in rows
+    ]
+
+
+def _group_count(qs: QuerySet[Any], key: str) -> dict[str, int]:
+    return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
+
+
+def tree_children(scope: AreaScope, level: str, code: str) -> list[TreeNode]:
+    """The children of one tree node, in scope, with counts of what lies below each.
+
+    Refuses a node the viewer neither covers nor sits beneath (``OutOfScope``) and unknown
+    levels or codes (``NotFound``). One query for the rows and one per count column, so a
+    level costs the same whatever the size of the district.
+    """
+    parent = _tree_parent(level, code)
+    if not scope.sees(parent.path):
+        raise OutOfScope()
+    visible = scope.q_related()
+    if level == "district":
+        subs = Subdistrict.objects.filter(visible, district=parent).order_by("code")
+        nb = _group_count(scope.filter(Neighbourhood.objects.filter(subdistrict__district=parent)),
+                          "subdistrict__code")
+        cc = _group_count(
+            scope.filter(Compound.objects.filter(neighbourhood__subdistrict__district=parent)),
+            "neighbourhood__subdistrict__code")
+        return [TreeNode("subdistrict", s.code, s.name,
+                         {"neighbourhoods": nb.get(s.code, 0), "compounds": cc.get(s.code, 0)},
+                         has_children=True, extra=s.get_kind_display())
+                for s in subs]
+    if level == "subdistrict":
+        nbs = Neighbourhood.objects.filter(visible, subdistrict=parent).order_by("code")
+        cc = _group_count(scope.filter(Compound.objects.filter(neighbourhood__subdistrict=parent)),
+                          "neighbourhood__code")
+        return [TreeNode("neighbourhood", n.code, n.name, {"compounds": cc.get(n.code, 0)},
+                         has_children=True, extra=n.get_kind_display())
+                for n in nbs]
+    if level == "neighbourhood":
+        cs = Compound.objects.filter(visible, neighbourhood=parent).order_by("code")
+        bc = _group_count(scope.filter(Building.objects.filter(compound__neighbourhood=parent)),
+                          "compound__code")
+        ec = _group_count(
+            scope.filter(Entrance.objects.filter(building__compound__neighbourhood=parent)),
+            "building__compound__code")
+        return [TreeNode("compound", c.code, c.name,
+                         {"buildings": bc.get(c.code, 0), "entrances": ec.get(c.code, 0)},
+                         has_children=True, extra=c.get_compound_type_display())
+                for c in cs]
+    if level == "compound":
+        bs = scope.filter(Building.objects.filter(compound=parent)).annotate(
+            entrance_count=Count("entrances")).order_by("code")
+        return [TreeNode("building", b.code, b.name, {"entrances": b.entrance_count},
+                         has_children=b.entrance_count > 0)
+                for b in bs]
+    es = scope.filter(Entrance.objects.filter(building=parent)).order_by("code")
+    return [TreeNode("entrance", e.code, e.name, {"households": e.households},
+                     has_children=False, extra=e.door_plate)
+            for e in es]
+
+
+def compound_features(scope: AreaScope) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (WGS-84) of the compounds in scope that have a boundary."""
+    rows = (scope.filter(Compound.objects.exclude(boundary=None))
+            .order_by("code")
+            .values_list("code", "name", "compound_type", "boundary", "neighbourhood__name"))
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": boundary,
+             "properties": {"code": code, "name": name, "compound_type": ctype,
+                            "neighbourhood": nb_name}}
+            for code, name, ctype, boundary, nb_name in rows
+        ],
+    }
+
+
+def neighbourhood_features(scope: AreaScope) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the neighbourhoods in scope (outlines on the map)."""
+    rows = (scope.filter(Neighbourhood.objects.exclude(boundary=None))
+            .order_by("code").values_list("code", "name", "boundary"))
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name}}
+            for code, name, boundary in rows
+        ],
+    }
+
+
+def entrances_of(scope: AreaScope, compound: Compound) -> QuerySet[Entrance]:
+    """The entrances of a compound (with their buildings), refusing a compound out of scope."""
+    scope.require(compound)
+    return (scope.filter(Entrance.objects.filter(building__compound=compound))
+            .select_related("building").order_by("building__code", "code"))
+
+
+def households_by_building(scope: AreaScope, compound: Compound) -> list[tuple[str, int]]:
+    """(building name, households) for the compound's buildings, in code order."""
+    scope.require(compound)
+    return list(scope.filter(Building.objects.filter(compound=compound))
+                .order_by("code").values_list("name", "households"))
+
+
+def get_entrance(scope: AreaScope, code: str) -> Entrance:
+    """One entrance by code; ``NotFound`` if absent, ``OutOfScope`` if outside the area."""
+    try:
+        entrance = Entrance.objects.select_related("building__compound").get(code=code)
+    except Entrance.DoesNotExist:
+        raise NotFound(f"没有编码为“{code}”的门洞") from None
+    if not scope.covers(entrance.path):
+        raise OutOfScope()
+    return entrance
+
+
+def entrance_by_home_code(token: str) -> Entrance:
+    """The entrance a home-code token names, for the public landing page (no scope: the token
+    itself is the permission, and the page shows only the place's name and address).
+    Refuses unknown tokens with ``NotFound``."""
+    try:
+        return Entrance.objects.select_related(
+            "building__compound__neighbourhood__subdistrict").get(home_code=token)
+    except Entrance.DoesNotExist:
+        raise NotFound("该家园码无效或已停用") from None
+
+
+def compounds_version() -> tuple[Any, ...]:
+    """Changes when a compound is added, removed or saved (count and newest ``updated_at``):
+    a cache key part for answers built from every compound, such as the map's GeoJSON."""
+    from django.db.models import Max
+
+    agg = Compound.objects.aggregate(n=Count("id"), m=Max("updated_at"))
+    return (agg["n"], agg["m"].isoformat() if agg["m"] else None)
