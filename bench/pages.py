@@ -1,13 +1,12 @@
 """Page latency at Pudong scale: the compound page and each level of the registry tree.
 
-Builds a Pudong-sized registry in a temporary SQLite file (36 subdistricts × 36 neighbourhoods
-× 2 compounds × 20 buildings × 2 entrances: 2,592 compounds, 51,840 buildings, 103,680
-entrances), then times ≥200 requests per page through the Django test client and prints
-p50/p95 and the ratio of p95 to the 200 ms target (ratio < 1 meets it).
+Generates the Pudong-scale demo district (``jiayuan generate --scale pudong``: 36
+subdistricts, 1,300 neighbourhoods, ~2,800 compounds, ~27k buildings, ~60k entrances, 1.95 M
+households) in a temporary SQLite file, then times ≥200 requests per page through the Django
+test client (and, with --waitress, over HTTP) and prints p50/p95 and the ratio of p95 to the
+200 ms target (ratio < 1 meets it).
 
     .venv/bin/python bench/pages.py [--requests 200] [--keep]
-
-(When ``jiayuan.demo.generator`` lands, its Pudong scale can replace ``build_registry``.)
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import time
 from pathlib import Path
 
 TARGET_MS = 200.0
-SUBDISTRICTS, NEIGHBOURHOODS, COMPOUNDS, BUILDINGS, ENTRANCES = 36, 36, 2, 20, 2
 
 
 def setup_django(folder: Path) -> None:
@@ -39,72 +37,11 @@ def setup_django(folder: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _square(x0: float, y0: float, x1: float, y1: float) -> dict[str, object]:
-    return {"type": "Polygon",
-            "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
 def build_registry() -> dict[str, object]:
-    """Bulk-create the district; paths are written the way registry.services writes them."""
-    from jiayuan.registry.models import (
-        Building,
-        Compound,
-        District,
-        Entrance,
-        Neighbourhood,
-        Subdistrict,
-    )
+    """The Pudong-scale demo district, exactly as `jiayuan generate --scale pudong` makes it."""
+    from jiayuan.demo.generator import generate
 
-    rnd = random.Random(7)
-    types = ["old_public", "commodity", "resettlement", "affordable"]
-    d = District.objects.create(code="310115", name="浦东新区", path="310115/",
-                                boundary=_square(121.3, 30.9, 122.0, 31.4))
-    subs, nbs, cps, bds, ens = [], [], [], [], []
-    size = 0.6 / SUBDISTRICTS
-    for si in range(1, SUBDISTRICTS + 1):
-        s_code = f"310115{si:03d}"
-        x0 = 121.3 + (si - 1) * size
-        subs.append(Subdistrict(code=s_code, name=f"第{si}街道", district=d, kind="street",
-                                path=f"{d.path}{s_code}/", boundary=_square(x0, 30.9, x0 + size, 31.4)))
-    Subdistrict.objects.bulk_create(subs)
-    subs = list(Subdistrict.objects.order_by("code"))
-    nh = 0.5 / NEIGHBOURHOODS
-    for s in subs:
-        x0 = s.boundary["coordinates"][0][0][0]
-        for ni in range(1, NEIGHBOURHOODS + 1):
-            n_code = f"{s.code}{ni:03d}"
-            y0 = 30.9 + (ni - 1) * nh
-            nbs.append(Neighbourhood(code=n_code, name=f"{s.name}第{ni}居民区", subdistrict=s,
-                                     kind="residential", path=f"{s.path}{n_code}/",
-                                     boundary=_square(x0, y0, x0 + size, y0 + nh)))
-    Neighbourhood.objects.bulk_create(nbs, batch_size=2000)
-    nbs = list(Neighbourhood.objects.order_by("code"))
-    for n in nbs:
-        (x0, y0), (x1, _), (_, y1) = n.boundary["coordinates"][0][:3]
-        half = (x0 + x1) / 2
-        for ci, (cx0, cx1) in enumerate([(x0, half), (half, x1)][:COMPOUNDS], start=1):
-            c_code = f"{n.code}{ci:03d}"
-            cps.append(Compound(code=c_code, name=f"{n.name}{ci}号小区", neighbourhood=n,
-                                compound_type=rnd.choice(types), path=f"{n.path}{c_code}/",
-                                households=rnd.randint(200, 2000), year_built=rnd.randint(1960, 2020),
-                                boundary=_square(cx0 + 1e-4, y0 + 1e-4, cx1 - 1e-4, y1 - 1e-4),
-                                lng=(cx0 + cx1) / 2, lat=(y0 + y1) / 2))
-    Compound.objects.bulk_create(cps, batch_size=2000)
-    cps = list(Compound.objects.order_by("code"))
-    for c in cps:
-        for bi in range(1, BUILDINGS + 1):
-            b_code = f"{c.code}{bi:03d}"
-            bds.append(Building(code=b_code, name=f"{bi}号楼", compound=c, floors=6,
-                                households=24, path=f"{c.path}{b_code}/"))
-    Building.objects.bulk_create(bds, batch_size=5000)
-    for b in Building.objects.order_by("code").only("id", "code", "path"):
-        for ei in range(1, ENTRANCES + 1):
-            e_code = f"{b.code}{ei:02d}"
-            ens.append(Entrance(code=e_code, name=f"{ei}单元", building=b, households=12,
-                                door_plate=f"测试路{ei}号", path=f"{b.path}{e_code}/"))
-    Entrance.objects.bulk_create(ens, batch_size=5000)
-    return {"district": d, "subdistricts": len(subs), "neighbourhoods": len(nbs),
-            "compounds": len(cps), "buildings": len(bds), "entrances": len(ens)}
+    return dict(generate("pudong", 1, progress=lambda msg: None))
 
 
 def time_requests(client, urls: list[str], n: int) -> list[float]:
@@ -177,8 +114,8 @@ def main() -> None:
 
     t0 = time.perf_counter()
     sizes = build_registry()
-    print(f"registry built in {time.perf_counter() - t0:.1f} s: " + ", ".join(
-        f"{v} {k}" for k, v in sizes.items() if k != "district"))
+    print(f"registry generated in {time.perf_counter() - t0:.1f} s: " + ", ".join(
+        f"{v} {k}" for k, v in sizes.items()))
 
     rnd = random.Random(11)
     staff_nb = Neighbourhood.objects.order_by("code")[500]
@@ -213,19 +150,19 @@ def main() -> None:
             client, [reverse("registry:compound", args=[c]) for c in rnd.sample(
                 sample, min(len(sample), 200))], n))
         report("tree page (district roots)", time_requests(client, [reverse("registry:tree")], n))
-        report("tree: district → 36 subdistricts", time_requests(
+        report("tree: district → subdistricts", time_requests(
             client, [node("district", "310115")], n))
         sub_sample = subs if user is analyst else [staff_nb.subdistrict.code]
-        report("tree: subdistrict → 36 neighbourhoods", time_requests(
+        report("tree: subdistrict → neighbourhoods", time_requests(
             client, [node("subdistrict", s) for s in sub_sample], n))
         nb_sample = rnd.sample(nbs, 200) if user is analyst else [staff_nb.code]
-        report("tree: neighbourhood → 2 compounds", time_requests(
+        report("tree: neighbourhood → compounds", time_requests(
             client, [node("neighbourhood", c) for c in nb_sample], n))
-        report("tree: compound → 20 buildings", time_requests(
+        report("tree: compound → buildings", time_requests(
             client, [node("compound", c) for c in sample[:200]], n))
         b_sample = rnd.sample(blds, 200) if user is analyst else list(
             Building.objects.filter(compound__code__in=own).values_list("code", flat=True))
-        report("tree: building → 2 entrances", time_requests(
+        report("tree: building → entrances", time_requests(
             client, [node("building", b) for b in b_sample], n))
         m = max(20, n // 10)
         report(f"map GeoJSON ({len(sample)} compounds), cached", time_requests(
