@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "jiayuan.registry",
     "jiayuan.demo",
     "jiayuan.index",
+    "jiayuan.cases",
 ]
 
 MIDDLEWARE = [

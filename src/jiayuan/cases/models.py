@@ -1,0 +1,189 @@
+"""Cases (工单) and their append-only history.
+
+A case's state and counters mirror ``cases.lifecycle.CaseSnapshot``; only
+``cases.services`` writes them, through ``lifecycle.apply``. Each case carries the ``path`` of
+the most specific place it was located in (compound, else neighbourhood, else subdistrict),
+so area scope works as for the registry (ADR 0002).
+
+Units (who handles a case) are referred to by a *unit ref*: ``department:<code>``,
+``station:<code>`` (a joint station) or ``centre:<code>`` (an operations centre).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from jiayuan.cases.lifecycle import Rating, State, Tier
+from jiayuan.registry.models import path_index
+
+
+class Channel(models.TextChoices):
+    HOTLINE_12345 = "hotline_12345", _("12345 hotline")
+    GRID_PATROL = "grid_patrol", _("grid patrol")
+    HOME_CODE = "home_code", _("home code (resident)")
+    DEPUTY = "deputy", _("deputy")
+    SENSOR = "sensor", _("sensor")
+    VIDEO_AI = "video_ai", _("video analytics")
+    COUNCIL = "council", _("council")
+    OPEN311 = "open311", _("Open311")
+    IMPORT = "import", _("import")
+
+
+class Category(models.Model):
+    """A component/event class of the urban-management dictionary, or a hotline request type."""
+
+    class Kind(models.TextChoices):
+        COMPONENT = "component", _("component (部件)")
+        EVENT = "event", _("event (事件)")
+        REQUEST = "request", _("hotline request type")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    major_code = models.CharField(_("major class code"), max_length=10, blank=True)
+    major_name = models.CharField(_("major class"), max_length=60, blank=True)
+    default_tier = models.CharField(
+        _("default tier"), max_length=20, choices=[(t.value, t.value) for t in Tier],
+        default=Tier.NEIGHBOURHOOD.value,
+    )
+    time_limit_amount = models.PositiveIntegerField(_("time limit"), null=True, blank=True)
+    time_limit_unit = models.CharField(_("time limit unit"), max_length=16, blank=True)
+    default_department_kind = models.CharField(
+        _("default department kind"), max_length=24, blank=True
+    )
+    closing_conditions = models.TextField(_("closing conditions"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+STATE_CHOICES = [(s.value, s.value) for s in State]
+TIER_CHOICES = [(t.value, t.value) for t in Tier]
+RATING_CHOICES = [(r.value, r.value) for r in Rating]
+
+
+class Case(models.Model):
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    description = models.TextField(_("description"))
+    state = models.CharField(_("state"), max_length=12, choices=STATE_CHOICES,
+                             default=State.REPORTED.value)
+    tier = models.CharField(_("tier"), max_length=20, choices=TIER_CHOICES,
+                            default=Tier.NEIGHBOURHOOD.value)
+
+    # Where (WGS-84) and what contains it.
+    lng = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    grid_cell_code = models.CharField(max_length=40, blank=True)
+    compound = models.ForeignKey("registry.Compound", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="cases")
+    entrance = models.ForeignKey("registry.Entrance", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="cases")
+    neighbourhood = models.ForeignKey("registry.Neighbourhood", on_delete=models.PROTECT,
+                                      null=True, blank=True, related_name="cases")
+    subdistrict = models.ForeignKey("registry.Subdistrict", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="cases")
+    path = models.CharField(max_length=255, default="")
+
+    # Who reported (personal data: masked in lists).
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="reported_cases")
+    reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=30, blank=True)
+    tracking_token = models.CharField(max_length=43, unique=True, default=new_tracking_token,
+                                      editable=False)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    # Mirror of lifecycle.CaseSnapshot.
+    lead_unit = models.CharField(_("lead unit"), max_length=60, blank=True)
+    assisting_units = models.JSONField(default=list, blank=True)
+    supervised = models.BooleanField(default=False)
+    supervise_count = models.PositiveIntegerField(default=0)
+    extension_pending_amount = models.PositiveIntegerField(null=True, blank=True)
+    extension_pending_unit = models.CharField(max_length=16, blank=True)
+    extension_count = models.PositiveIntegerField(default=0)
+    return_count = models.PositiveIntegerField(default=0)
+    reopened_count = models.PositiveIntegerField(default=0)
+    rating = models.CharField(max_length=20, choices=RATING_CHOICES, blank=True)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="merged_cases")
+    seq = models.PositiveIntegerField(default=0)
+
+    # Time.
+    reported_at = models.DateTimeField(db_index=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], condition=~models.Q(external_id=""),
+                name="case_unique_external_id_per_channel",
+            )
+        ]
+        indexes = [
+            path_index("case"),
+            models.Index(fields=["state", "due_at"], name="case_state_due_idx"),
+            models.Index(fields=["lead_unit", "state"], name="case_lead_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CaseEvent(models.Model):
+    """One step of a case's history (who, when, from, to, why). Append-only."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    actor_role = models.CharField(max_length=24)
+    action = models.CharField(max_length=24)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    reason = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="caseevent_unique_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.action}"
