@@ -140,6 +140,13 @@ class Case(models.Model):
     handled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # After closure: a revisit (回头看) and FixMyStreet's "has it been fixed?" questionnaire.
+    revisit_due_at = models.DateTimeField(null=True, blank=True)
+    revisited_at = models.DateTimeField(null=True, blank=True)
+    questionnaire_sent_at = models.DateTimeField(null=True, blank=True)
+    # Routing: where the suggestion came from (model / keywords / triage / rule / manual).
+    routing_source = models.CharField(max_length=12, blank=True)
+    routing_confidence = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -187,3 +194,90 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.action}"
+
+
+def attachment_path(instance: CaseAttachment, filename: str) -> str:
+    return f"cases/{instance.case_id}/{secrets.token_hex(8)}-{filename[-60:]}"
+
+
+class CaseAttachment(models.Model):
+    """A photo or document added at intake or with a step (handling report, verification)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    content_type = models.CharField(max_length=80)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.file.name}"
+
+
+class RoutingRule(models.Model):
+    """Category + place → tier and units; the most specific matching rule wins."""
+
+    category_prefix = models.CharField(_("category code prefix"), max_length=20, blank=True)
+    path_prefix = models.CharField(_("place path prefix"), max_length=255, blank=True)
+    tier = models.CharField(_("tier"), max_length=20, choices=TIER_CHOICES)
+    lead_unit = models.CharField(_("lead unit"), max_length=60, blank=True)
+    assisting_units = models.JSONField(default=list, blank=True)
+    priority = models.IntegerField(_("priority"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self) -> str:
+        return f"{self.category_prefix or '*'} @ {self.path_prefix or '*'} → {self.lead_unit}"
+
+
+class ResponseTemplate(models.Model):
+    """Reusable replies for staff (FixMyStreet's response templates)."""
+
+    title = models.CharField(_("title"), max_length=80)
+    body = models.TextField(_("text"))
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="response_templates")
+    state = models.CharField(_("for state"), max_length=12, choices=STATE_CHOICES, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Notification(models.Model):
+    """An in-app notification; SMS/WeChat go through ``core.notify`` backends as well."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="notifications")
+    kind = models.CharField(max_length=30)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.message[:40]}"

@@ -1,0 +1,52 @@
+"""Back office for the case loop's configuration; cases themselves move only by services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from jiayuan.cases.models import Case, CaseEvent, Category, ResponseTemplate, RoutingRule
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "default_tier", "time_limit_amount",
+                    "time_limit_unit", "default_department_kind", "active")
+    list_filter = ("kind", "default_tier", "active")
+    search_fields = ("code", "name")
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("category_prefix", "path_prefix", "tier", "lead_unit", "priority", "active")
+    list_filter = ("tier", "active")
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "state", "active")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ("number", "channel", "category", "state", "tier", "lead_unit", "due_at")
+    list_filter = ("state", "channel", "tier")
+    search_fields = ("number", "external_id")
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ("case", "seq", "at", "action", "from_state", "to_state", "actor")
