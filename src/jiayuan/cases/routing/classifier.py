@@ -77,7 +77,7 @@ class TextClassifier:
                                       preprocessor=normalise_text, sublinear_tf=True,
                                       min_df=min_df, max_features=max_features,
                                       dtype=np.float32)),
-            ("clf", LogisticRegression(C=c, max_iter=1000)),
+            ("clf", LogisticRegression(C=c, tol=1e-3, max_iter=1000)),
         ])
         self.metadata: ModelMetadata | None = None
 

@@ -195,13 +195,14 @@ def generate(n: int, *, seed: int = 0, label_noise: float = 0.0,
     if unknown:
         raise ValueError(f"unknown categories: {unknown}")
     rng = random.Random(seed)
+    noise_rng = random.Random(f"label-noise-{seed}")  # apart, so noise leaves texts unchanged
     weights = [WEIGHTS[c] for c in codes]
     rows: list[LabelledText] = []
     for _ in range(n):
         code = rng.choices(codes, weights)[0]
         text = make_text(code, rng)
         label = code
-        if label_noise and rng.random() < label_noise:
-            label = rng.choice([c for c in codes if c != code])
+        if noise_rng.random() < label_noise:
+            label = noise_rng.choice([c for c in codes if c != code])
         rows.append(LabelledText(text=text, label=label))
     return rows
