@@ -1,9 +1,10 @@
 """Address text without a position → compound, by fuzzy matching against the registry.
 
 Each compound is known by several keys: its name, its aliases, its registered address and
-its road + number. Texts and keys are normalised the same way (``normalise_address``), scored
-with rapidfuzz's ``WRatio`` (full and partial similarity, so "锦绣苑3号楼门口" still finds
-"锦绣苑"), and a road number that disagrees with the compound's own number caps the score:
+its road + number. Texts and keys are normalised the same way (``normalise_address``); a key
+found verbatim in the text scores 100 (the longest such key wins), any other key sharing
+characters with the text is scored with rapidfuzz's ``WRatio`` (full and partial
+similarity, so a typo like "锦秀苑3号楼" still finds "锦绣苑"), and a road number that disagrees with the compound's own number caps the score:
 崂山路123弄 is not 崂山路125弄 however alike the strings look.
 
 The best compound wins if it reaches ``threshold`` and leads the next *other* compound by
@@ -15,15 +16,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 3.0
 NUMBER_MISMATCH_CAP = 60.0
+SHORTLIST = 100
 
 # Administrative prefixes that say nothing about which compound is meant.
 _PREFIXES = re.compile(
@@ -110,23 +113,61 @@ class AddressMatcher:
                     self._keys.append(k)
                     self._owner.append(c.code)
                     self._numbers.append(own_numbers)
+        self._postings: dict[str, list[int]] = {}
+        self._sizes: list[int] = []
+        self._by_road_no: dict[tuple[str, str], list[int]] = {}
+        for i, k in enumerate(self._keys):
+            chars = {ch for ch in k if not ch.isdigit()}
+            self._sizes.append(max(1, len(chars)))
+            for ch in chars:
+                self._postings.setdefault(ch, []).append(i)
+            for rn in self._numbers[i].items():
+                self._by_road_no.setdefault(rn, []).append(i)
+
+    def _shortlist(self, q: str) -> list[int]:
+        """Keys most of whose (non-digit) characters occur in ``q``, best-covered first, at
+        most ``SHORTLIST``: a key sharing less cannot reach a useful score, and scoring every
+        key is slow."""
+        shared: Counter[int] = Counter()
+        for ch in set(q):
+            shared.update(self._postings.get(ch, ()))
+        keep = [i for i, n in shared.items()
+                if n >= min(2, self._sizes[i]) and n * 2 >= self._sizes[i]]
+        keep.sort(key=lambda i: (-shared[i] / self._sizes[i], -shared[i], i))
+        same_number = {i for rn in road_numbers(q).items() for i in self._by_road_no.get(rn, ())}
+        return sorted(same_number.union(keep[:SHORTLIST]))
 
     def candidates(self, text: str, limit: int = 5) -> list[Candidate]:
-        """The best-scoring key per compound, best first (ties by compound code)."""
+        """The best-scoring key per compound, best first (ties by compound code).
+
+        A key found verbatim in the text scores 100, unless it lies inside a longer key of
+        another compound also found verbatim ("锦绣苑" inside "锦绣苑一期"); other keys score
+        their ``WRatio`` similarity. A road number that contradicts the compound's own number
+        caps the score at ``NUMBER_MISMATCH_CAP``.
+        """
         q = normalise_address(text)
         if not q or not self._keys:
             return []
         q_numbers = road_numbers(q)
+        shortlist = self._shortlist(q)
+        contained = [i for i in shortlist if self._keys[i] in q]
+        dominated = {i for i in contained for j in contained
+                     if self._owner[i] != self._owner[j] and len(self._keys[j]) > len(self._keys[i])
+                     and self._keys[i] in self._keys[j]}
         best: dict[str, Candidate] = {}
-        for key, score, idx in process.extract(q, self._keys, scorer=fuzz.WRatio,
-                                               limit=None, score_cutoff=40):
+        for idx in shortlist:
+            key = self._keys[idx]
+            if key in q and idx not in dominated:
+                score = 100.0
+            else:
+                score = min(float(fuzz.WRatio(q, key)), 99.0)
             code = self._owner[idx]
             own = self._numbers[idx]
             if any(road in own and own[road] != num for road, num in q_numbers.items()):
                 score = min(score, NUMBER_MISMATCH_CAP)
             cur = best.get(code)
             if cur is None or score > cur.score:
-                best[code] = Candidate(code, self.compounds[code].name, round(float(score), 2), key)
+                best[code] = Candidate(code, self.compounds[code].name, round(score, 2), key)
         ranked = sorted(best.values(), key=lambda c: (-c.score, c.code))
         return ranked[:limit]
 

@@ -78,3 +78,18 @@ def test_a_compound_name_with_any_prefix_and_suffix_finds_that_compound(compound
     m = AddressMatcher(COMPOUNDS).match(f"{prefix}{compound.name}{suffix}")
     assert m.code == compound.code or (m.status == "ambiguous"
                                        and compound.code in {c.code for c in m.candidates})
+
+
+def test_lane_address_is_found_among_many_compounds_on_the_same_road():
+    # Given 300 compounds along one road (more than the shortlist holds),
+    many = [CompoundRecord(f"L{n}", f"崂山{n}号小区", address=f"崂山路{n}弄") for n in range(1, 301)]
+    # when a resident gives only the lane and door number,
+    m = AddressMatcher(many).match("上海市浦东新区崂山路２７７弄５号")
+    # then the compound on that lane is found, not a neighbour with a similar number.
+    assert (m.status, m.code) == ("matched", "L277")
+
+
+def test_same_lane_registered_twice_is_ambiguous():
+    twins = [*COMPOUNDS, CompoundRecord("C9", "新锦绣", address="崂山路123弄")]
+    m = AddressMatcher(twins).match("崂山路123弄")
+    assert m.status == "ambiguous" and {c.code for c in m.candidates} >= {"C1", "C9"}
