@@ -15,11 +15,13 @@ import argparse
 import random
 import time
 
+from sklearn.metrics import f1_score
+
 from jiayuan.cases.routing.address import AddressMatcher, CompoundRecord
 from jiayuan.cases.routing.classifier import TextClassifier
 from jiayuan.cases.routing.cli import metrics
 from jiayuan.cases.routing.suggest import default_keywords, suggest_many
-from jiayuan.cases.routing.synthetic import ESTATES, ROADS, SUFFIXES, generate
+from jiayuan.cases.routing.synthetic import CATEGORY_NAMES, ESTATES, ROADS, SUFFIXES, generate
 
 
 def bench_classifier(n_train: int, n_test: int, threshold: float) -> None:
@@ -62,9 +64,25 @@ def bench_classifier(n_train: int, n_test: int, threshold: float) -> None:
     print(f"  threshold {threshold:.2f}: model {by_source['model']}, keywords "
           f"{by_source['keywords']}, triage {by_source['triage']}; accuracy of routed "
           f"{routed_acc:.4f}")
+    f1s = f1_score(truth, predicted, average=None, labels=sorted(set(truth)), zero_division=0)
+    worst = sorted(zip(f1s, sorted(set(truth)), strict=True))[:4]
+    print("  weakest classes (F1): " + ", ".join(
+        f"{code} {CATEGORY_NAMES[code]} {f:.3f}" for f, code in worst))
     print(f"  train time {train_s:.1f} s; batch predict {n_test / predict_s:,.0f} texts/s; "
           f"batch suggest {n_test / suggest_s:,.0f} texts/s; single suggest "
           f"{single_s * 1000:.2f} ms")
+
+
+def learning_curve(sizes: list[int], n_test: int) -> None:
+    test = generate(n_test, seed=303)
+    texts = [r.text for r in test]
+    truth = [r.label for r in test]
+    parts = []
+    for n in sizes:
+        train = generate(n, seed=404, label_noise=0.02)
+        model = TextClassifier().fit([r.text for r in train], [r.label for r in train])
+        parts.append(f"n={n}: {metrics(truth, model.predict(texts)).accuracy:.4f}")
+    print("learning curve (held-out accuracy): " + "; ".join(parts))
 
 
 def bench_address(n_compounds: int, n_queries: int) -> None:
@@ -103,6 +121,7 @@ def main() -> None:
     ap.add_argument("--compounds", type=int, default=2_000)
     args = ap.parse_args()
     bench_classifier(args.train, args.test, args.threshold)
+    learning_curve([300, 1_000, 5_000], args.test)
     bench_address(args.compounds, 500)
 
 
