@@ -43,7 +43,8 @@ def normalise_address(text: str) -> str:
     Chinese digits inside numbers ("十二号楼" is left alone, "一〇八弄" → "108弄")."""
     s = unicodedata.normalize("NFKC", text).strip().lower()
     s = re.sub(r"[\s,，。.、;；:：()（）\[\]【】\"'“”‘’-]+", "", s)
-    s = _PREFIXES.sub("", s, count=1)
+    while (stripped := _PREFIXES.sub("", s, count=1)) != s:  # "上海市上海市…" too
+        s = stripped
     # Chinese digit runs directly before 弄/号/栋/幢 are numbers: 一〇八弄 → 108弄.
     s = re.sub(r"([〇零一二三四五六七八九]{2,})(?=弄|号|栋|幢|座)",
                lambda m: m.group(1).translate(_CN_DIGITS), s)

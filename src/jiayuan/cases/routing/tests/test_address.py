@@ -93,3 +93,16 @@ def test_same_lane_registered_twice_is_ambiguous():
     twins = [*COMPOUNDS, CompoundRecord("C9", "新锦绣", address="崂山路123弄")]
     m = AddressMatcher(twins).match("崂山路123弄")
     assert m.status == "ambiguous" and {c.code for c in m.candidates} >= {"C1", "C9"}
+
+
+ADDRESS_PARTS = st.lists(st.sampled_from(
+    ["上海市", "浦东新区", "花木街道", "张江镇", "锦绣", "阳光", "小区", "苑", "新村", "崂山路",
+     "１２３", "45", "弄", "号", "栋", "幢", "号楼", "一〇八", " ", "，", "东门"]), max_size=8)
+
+
+@given(ADDRESS_PARTS)
+def test_normalisation_is_idempotent_and_leaves_no_full_width_digits(parts):
+    once = normalise_address("".join(parts))
+    assert normalise_address(once) == once
+    assert not any("０" <= ch <= "９" for ch in once)
+    assert " " not in once and "，" not in once
