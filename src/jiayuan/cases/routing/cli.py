@@ -119,6 +119,8 @@ def evaluate(test: str | Path, text_columns: Sequence[str], label_column: str, *
     unknown = sorted(set(data.labels) - set(model.labels))
     if unknown:
         out(f"注意：模型未见过的类别 {len(unknown)} 个（{'、'.join(unknown[:10])}），这些行必然判错")
+        if any(u.isdigit() and u.zfill(5) in model.labels for u in unknown):
+            out("提示：部分类别代码可能在 Excel 中丢失了前导零（如 6028 应为 06028），请把该列设为文本")
     predicted = model.predict(data.texts)
     result = metrics(data.labels, predicted)
     suggestions = suggest_many(data.texts, model, threshold)

@@ -2,7 +2,8 @@
 
 Order of evidence:
 1. a trained model whose confidence reaches the threshold → ``source="model"``;
-2. otherwise (no model, or the model is unsure) a keyword match → ``source="keywords"``;
+2. otherwise (no model, or the model is unsure) a keyword match → ``source="keywords"``,
+   provided the model (if any) knows that category;
 3. otherwise → ``source="triage"``: the case waits in the manual triage queue.
 """
 
@@ -50,12 +51,14 @@ def default_keywords() -> KeywordTable:
 
 
 def _decide(text: str, pred: Prediction | None, threshold: float,
-            keywords: KeywordTable) -> Suggestion:
+            keywords: KeywordTable, known: frozenset[str] | None) -> Suggestion:
     alts = pred.alternatives if pred else ()
     if pred is not None and pred.confidence >= threshold:
         return Suggestion(pred.label, pred.confidence, "model", alts)
     hit = keywords.match(text) if text.strip() else None
-    if hit is not None:
+    # A model trained on another label set (e.g. 泰迪杯's seven first-level labels) must not
+    # be overruled by keyword codes it does not know: that would mix two taxonomies.
+    if hit is not None and (known is None or hit.code in known):
         conf = dict(alts).get(hit.code, 0.0)
         return Suggestion(hit.code, conf, "keywords", alts, hit.matched)
     return Suggestion(None, pred.confidence if pred else 0.0, "triage", alts)
@@ -69,11 +72,13 @@ def suggest_many(texts: Sequence[str], model: TextClassifier | None,
         raise ValueError("threshold must lie in [0, 1]")
     kw = keywords if keywords is not None else default_keywords()
     preds: list[Prediction | None]
+    known: frozenset[str] | None = None
     if model is not None and model.is_fitted:
         preds = list(model.predict_with_confidence(texts))
+        known = frozenset(model.labels)
     else:
         preds = [None] * len(texts)
-    return [_decide(t, p, threshold, kw) for t, p in zip(texts, preds, strict=True)]
+    return [_decide(t, p, threshold, kw, known) for t, p in zip(texts, preds, strict=True)]
 
 
 def suggest(text: str, model: TextClassifier | None, threshold: float = DEFAULT_THRESHOLD,

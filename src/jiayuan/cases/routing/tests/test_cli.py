@@ -136,3 +136,16 @@ def test_command_reports_row_errors_as_a_command_error(tmp_path):
         call_command(Command(), "train", str(path), "--text", "主题", "--label", "类别",
                      "--model", str(tmp_path / "c.joblib"))
     assert "第 2 行" in str(e.value) and "第 3 行" in str(e.value)
+
+
+def test_evaluate_hints_at_codes_that_lost_their_leading_zero(tmp_path):
+    model = TextClassifier().fit(["楼下酒吧很吵", "广场舞太吵", "垃圾乱扔", "路边一堆垃圾"],
+                                 ["06028", "06028", "06010", "06010"])
+    model.save(tmp_path / "c.joblib")
+    path = write_csv(tmp_path / "t.csv", HEADER, [("酒吧", "很吵", "6028"), ("垃圾", "乱扔", "6010")])
+    lines: list[str] = []
+    result = cli.evaluate(path, ["主题", "详情"], "类别", model_path=tmp_path / "c.joblib",
+                          out=lines.append)
+    assert result.accuracy == 0.0
+    assert any("前导零" in ln for ln in lines)
+    assert lines[-1] == "accuracy=0.0000 macro_f1=0.0000 n=2"

@@ -50,3 +50,16 @@ def test_empty_text_goes_to_triage():
 def test_threshold_outside_unit_interval_is_refused(threshold):
     with pytest.raises(ValueError):
         suggest("路灯不亮", None, threshold=threshold)
+
+
+def test_keywords_do_not_overrule_a_model_trained_on_another_label_set():
+    # Given a model trained on 泰迪杯-style first-level labels, not category codes,
+    from jiayuan.cases.routing.classifier import TextClassifier
+
+    model = TextClassifier().fit(
+        ["小区路灯坏了", "道路破损", "垃圾没人清运", "河水发臭", "公交线路调整", "地铁站拥挤"],
+        ["城乡建设", "城乡建设", "环境保护", "环境保护", "交通运输", "交通运输"])
+    # when it is unsure and a keyword of the code table matches,
+    s = suggest("井盖", model, threshold=1.0)
+    # then the case goes to triage rather than to a code the model's users never use.
+    assert s.source == "triage"
