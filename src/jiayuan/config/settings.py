@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jiayuan.demo",
     "jiayuan.index",
     "jiayuan.cases",
+    "jiayuan.open311",
 ]
 
 MIDDLEWARE = [
