@@ -43,14 +43,15 @@ one worker.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db import connection, transaction
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -84,7 +85,10 @@ SYSTEM = lc.Actor(id="system:sla", role=lc.Role.SYSTEM)
 WARN, OVERDUE, ESCALATE = "warn", "overdue", lc.ActionKind.ESCALATE.value
 KIND_OF = {WARN: "case_warning", OVERDUE: "case_overdue", ESCALATE: "case_escalated"}
 
-# Only these columns are read under the lock.
+# The columns warn and overdue read under the lock.
+_ROW = ("id", "number", "state", "tier", "seq", "lead_unit", "due_at", "warn_at", "warned_at",
+        "neighbourhood_id", "subdistrict_id", "category_id")
+# What escalation reads under the lock.
 _FIELDS = ("id", "number", "state", "tier", "seq", "lead_unit", "due_at", "warn_at",
            "warned_at", "escalated_at", "reported_at", "neighbourhood_id", "subdistrict_id",
            "category_id",
@@ -196,7 +200,7 @@ class _Recipients:
             self._by_unit[unit_ref] = unit_users(unit_ref)
         return self._by_unit[unit_ref]
 
-    def unit_for(self, row: Case, tier: str) -> str | None:
+    def unit_for(self, row: Any, tier: str) -> str | None:
         """The case's lead unit; for a case nobody has taken yet, the tier's default unit."""
         if row.lead_unit:
             return str(row.lead_unit)
@@ -260,7 +264,7 @@ def _local(moment: dt.datetime | None) -> str:
     return f"{moment.astimezone(SHANGHAI):%m月%d日 %H:%M}" if moment else "—"
 
 
-def _message(kind: str, row: Case, tier: str) -> str:
+def _message(kind: str, row: Any, tier: str) -> str:
     if kind == WARN:
         return f"工单 {row.number} 将于 {_local(row.due_at)} 到期，请抓紧处置"
     if kind == OVERDUE:
@@ -269,9 +273,10 @@ def _message(kind: str, row: Case, tier: str) -> str:
     return f"工单 {row.number} 超时未受理，已升级为{label}，请及时受理"
 
 
-def _notify(rows: Iterable[tuple[Case, str]], kind: str, who: _Recipients) -> int:
-    """In-app notifications for each (case, tier) now, SMS after commit; returns how many."""
-    notes: list[Notification] = []
+def _notify(rows: Iterable[tuple[Any, str]], kind: str, who: _Recipients) -> int:
+    """In-app notifications for each (case row, tier) now, SMS after commit; returns how many."""
+    notes: list[tuple[int, int, str, str, dt.datetime]] = []
+    created = timezone.now()
     texts: list[tuple[str, str]] = []
     for row, tier in rows:
         unit = who.unit_for(row, tier)
@@ -279,11 +284,10 @@ def _notify(rows: Iterable[tuple[Case, str]], kind: str, who: _Recipients) -> in
             continue
         text = _message(kind, row, tier)
         for person in who.of_unit(unit):
-            notes.append(Notification(user_id=person.user_id, case_id=row.pk,
-                                      kind=KIND_OF[kind], message=text[:300]))
+            notes.append((person.user_id, row.id, KIND_OF[kind], text[:300], created))
             if person.phone:
                 texts.append((person.phone, text))
-    Notification.objects.bulk_create(notes)
+    _insert(Notification, NOTIFICATION_COLUMNS, notes)
     if texts:
         def send() -> None:
             for phone, text in texts:
@@ -298,19 +302,65 @@ def _notify(rows: Iterable[tuple[Case, str]], kind: str, who: _Recipients) -> in
 
 # --- the sweep -----------------------------------------------------------------------------------
 
+def _insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert plain rows (values in ``columns`` order). On PostgreSQL one ``INSERT … SELECT
+    FROM unnest(<one array per column>)``: a constant-size statement whatever the batch, and no
+    model instances (``bulk_create`` spends more time building SQL than the database spends
+    on it at this scale). Elsewhere ``bulk_create``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
+        return
+    fields = [model._meta.get_field(name) for name in columns]
+    arrays: list[list[Any]] = [[] for _ in fields]
+    for row in rows:
+        for i, value in enumerate(row):
+            arrays[i].append(value)
+    casts: list[str] = []
+    for i, field in enumerate(fields):
+        db_type = field.db_type(connection) or "text"
+        if db_type == "jsonb":
+            arrays[i] = [json.dumps(v, ensure_ascii=False) for v in arrays[i]]
+            casts.append("%s::text[]::jsonb[]")
+        else:
+            casts.append(f"%s::{db_type.split(' CHECK')[0]}[]")
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # Identifiers and types come from the model's metadata; every value is a parameter.
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, arrays)
+
+
+EVENT_COLUMNS = ("case_id", "seq", "at", "actor_role", "action", "from_state", "to_state",
+                 "reason", "payload")
+NOTIFICATION_COLUMNS = ("user_id", "case_id", "kind", "message", "created_at")
+
+
 def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
 
-def _events(rows: Iterable[Case], action: str, now: dt.datetime,
-            payload: Callable[[Case], dict[str, Any]]) -> list[CaseEvent]:
-    return [CaseEvent(case_id=row.pk, seq=row.seq + 1, at=now, actor=None,
-                      actor_role=lc.Role.SYSTEM.value, action=action, from_state=row.state,
-                      to_state=row.state, payload=payload(row)) for row in rows]
+def _events(rows: Iterable[Any], action: str, now: dt.datetime,
+            payload: Callable[[Any], dict[str, Any]]) -> None:
+    """Append one ``action`` event (state unchanged, by the system) to each locked row."""
+    _insert(CaseEvent, EVENT_COLUMNS,
+            [(row.id, row.seq + 1, now, lc.Role.SYSTEM.value, action, row.state, row.state, "",
+              payload(row)) for row in rows])
 
 
-def _locked(ids: Sequence[int], condition: Q) -> list[Case]:
+def _locked(ids: Sequence[int], condition: Q) -> list[Any]:
+    """Lock the rows of ``ids`` that still meet ``condition`` (skipping rows another worker
+    holds); plain named tuples of the columns the sweep reads."""
+    return list(Case.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(condition, pk__in=ids).order_by("pk")
+                .values_list(*_ROW, named=True))
+
+
+def _locked_cases(ids: Sequence[int], condition: Q) -> list[Case]:
+    """As :func:`_locked`, as model instances (what ``snapshot_of`` reads)."""
     return list(Case.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(condition, pk__in=ids).only(*_FIELDS).order_by("pk"))
 
@@ -351,15 +401,14 @@ def _sweep_overdue(now: dt.datetime, batch_size: int, who: _Recipients) -> tuple
             # Re-check in a fresh statement: another worker may have committed its event
             # after our candidate query (row re-checks under a lock do not re-read other tables).
             seen = set(CaseEvent.objects.filter(
-                case_id__in=[r.pk for r in rows], action=OVERDUE,
+                case_id__in=[r.id for r in rows], action=OVERDUE,
                 at__gte=F("case__due_at")).values_list("case_id", flat=True))
-            rows = [r for r in rows if r.pk not in seen and r.due_at is not None
+            rows = [r for r in rows if r.id not in seen and r.due_at is not None
                     and r.due_at < now and r.state in OPEN]
             if not rows:
                 continue
-            ids = [r.pk for r in rows]
-            CaseEvent.objects.bulk_create(_events(
-                rows, OVERDUE, now, lambda r: {"due_at": r.due_at.isoformat()}))
+            ids = [r.id for r in rows]
+            _events(rows, OVERDUE, now, lambda r: {"due_at": r.due_at.isoformat()})
             Case.objects.filter(pk__in=ids).update(
                 seq=F("seq") + 1, warned_at=Coalesce("warned_at", Value(now)),
                 updated_at=timezone.now())
@@ -378,10 +427,9 @@ def _sweep_warnings(now: dt.datetime, batch_size: int, who: _Recipients) -> tupl
                     and r.due_at is not None and r.due_at >= now and r.state in OPEN]
             if not rows:
                 continue
-            CaseEvent.objects.bulk_create(_events(
-                rows, WARN, now, lambda r: {"warn_at": r.warn_at.isoformat(),
-                                            "due_at": r.due_at.isoformat()}))
-            Case.objects.filter(pk__in=[r.pk for r in rows]).update(
+            _events(rows, WARN, now, lambda r: {"warn_at": r.warn_at.isoformat(),
+                                                "due_at": r.due_at.isoformat()})
+            Case.objects.filter(pk__in=[r.id for r in rows]).update(
                 seq=F("seq") + 1, warned_at=now, updated_at=timezone.now())
             notified += _notify(((r, r.tier) for r in rows), WARN, who)
             done += len(rows)
@@ -396,12 +444,12 @@ def _sweep_acceptance(now: dt.datetime, batch_size: int, limit: TimeLimit,
     done = notified = 0
     for chunk in _chunks(_candidates(condition), batch_size):
         with transaction.atomic():
-            rows = [r for r in _locked(chunk, condition)
+            rows = [r for r in _locked_cases(chunk, condition)
                     if r.state == lc.State.REPORTED.value and r.tier != TOP_TIER
                     and (r.escalated_at or r.reported_at) <= cutoff]
             if not rows:
                 continue
-            events: list[CaseEvent] = []
+            events: list[tuple[Any, ...]] = []
             by_tier: dict[str, list[int]] = {}
             raised: list[tuple[Case, str]] = []
             for row in rows:
@@ -409,14 +457,12 @@ def _sweep_acceptance(now: dt.datetime, batch_size: int, limit: TimeLimit,
                 ev = tr.event
                 # escalate changes only tier and seq; the grouped update below relies on it
                 assert tr.snapshot.seq == row.seq + 1 and tr.snapshot.state.value == row.state
-                events.append(CaseEvent(
-                    case_id=row.pk, seq=ev.seq, at=ev.at, actor=None,
-                    actor_role=ev.actor_role.value, action=ev.action.value,
-                    from_state=ev.from_state.value, to_state=ev.to_state.value,
-                    reason=ev.reason, payload={**ev.payload, "limit": _limit_text(limit)}))
+                events.append((row.pk, ev.seq, ev.at, ev.actor_role.value, ev.action.value,
+                               ev.from_state.value, ev.to_state.value, ev.reason,
+                               {**ev.payload, "limit": _limit_text(limit)}))
                 by_tier.setdefault(tr.snapshot.tier.value, []).append(row.pk)
                 raised.append((row, tr.snapshot.tier.value))
-            CaseEvent.objects.bulk_create(events)
+            _insert(CaseEvent, EVENT_COLUMNS, events)
             for tier, ids in by_tier.items():
                 Case.objects.filter(pk__in=ids).update(
                     tier=tier, seq=F("seq") + 1, escalated_at=now, updated_at=timezone.now())
