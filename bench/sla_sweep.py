@@ -17,7 +17,7 @@ Each run resets the sweep's writes first, so it is repeatable.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/jy_bench_sla \\
         .venv/bin/python bench/sla_sweep.py [--cases 1000000] [--rebuild] [--batch-size 2000]
-        [--index]   # also create the partial indexes docs/case-sla.md recommends, and time again
+        [--index]   # also time with two candidate indexes (docs/case-sla.md: they do not pay)
 """
 
 from __future__ import annotations
