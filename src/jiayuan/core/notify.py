@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from functools import lru_cache
 from typing import Protocol
 
@@ -24,7 +25,8 @@ class Backend(Protocol):
 class LoggingBackend:
     """Writes each message to the log; the default, and what the demo uses."""
 
-    sent: list[tuple[str, str, str]] = []
+    # The last messages, for tests and the demo; bounded so a long-running worker stays small.
+    sent: deque[tuple[str, str, str]] = deque(maxlen=1000)
 
     def send(self, *, to: str, text: str, kind: str) -> None:
         log.info("notify %s → %s: %s", kind, to, text)
