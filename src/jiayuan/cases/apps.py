@@ -6,3 +6,16 @@ class CasesConfig(AppConfig):
     name = "jiayuan.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from jiayuan.web.home import register_tile
+
+        staff = ("duty_officer", "neighbourhood_staff", "department_staff", "liaison", "admin")
+        register_tile("cases.workbench", title=_("Case workbench"), url_name="cases:list",
+                      description=_("Queues, filters and actions on the cases of your area"),
+                      roles=staff, order=20)
+        register_tile("cases.map", title=_("Live map of open cases"), url_name="cases:map",
+                      description=_("Open cases coloured by overdue, warned, on time"),
+                      roles=("duty_officer", "neighbourhood_staff", "admin"), order=21)
+        register_tile("cases.notifications", title=_("Notifications"),
+                      url_name="cases:notifications", roles=staff, order=22)
