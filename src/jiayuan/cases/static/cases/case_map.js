@@ -20,23 +20,24 @@
     if (!holder) { return; }
     var data = JSON.parse(holder.textContent);
     var map = baseMap(el, { scrollWheelZoom: false });
-    var bounds = null;
-    if (data.boundary) {
-      var shape = L.geoJSON(data.boundary, { style: { color: "#52606d", weight: 2, fillColor: "#9aa5b1", fillOpacity: 0.3 } }).addTo(map);
-      bounds = shape.getBounds();
-    }
-    if (data.point) {
-      var ll = [data.point[1], data.point[0]];
+    var shape = data.boundary ? L.geoJSON(data.boundary, {
+      style: { color: "#52606d", weight: 2, fillColor: "#9aa5b1", fillOpacity: 0.3 } }) : null;
+    var ll = data.point ? L.latLng(data.point[1], data.point[0]) : null;
+    // Set the view first: vector layers need it before they are drawn.
+    var bounds = shape ? shape.getBounds() : null;
+    if (bounds && ll) { bounds.extend(ll); }
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16], maxZoom: 18 }); }
+    else if (ll) { map.setView(ll, 17); }
+    if (shape) { shape.addTo(map); }
+    if (ll) {
       L.circleMarker(ll, { radius: 9, color: "#fff", weight: 2, fillColor: COLOURS[data.urgency] || COLOURS.normal,
                            fillOpacity: 1, className: "case-point" }).addTo(map);
-      if (bounds) { bounds.extend(ll); } else { map.setView(ll, 17); }
     }
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16], maxZoom: 18 }); }
     el.setAttribute("data-ready", "1");
   }
 
   function liveMap(el) {
-    var map = baseMap(el);
+    var map = baseMap(el).setView([31.22, 121.54], 11);
     var layer = L.layerGroup().addTo(map);
     var fitted = false;
     var rounds = 0;
@@ -69,7 +70,6 @@
           layer.addLayer(m);
         });
         if (!fitted && pts.length) { map.fitBounds(L.latLngBounds(pts), { padding: [24, 24], maxZoom: 16 }); fitted = true; }
-        if (!fitted && !pts.length) { map.setView([31.22, 121.54], 11); }
         rounds += 1;
         el.setAttribute("data-ready", String(fc.features.length));
         el.setAttribute("data-rounds", String(rounds));
