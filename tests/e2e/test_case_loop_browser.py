@@ -66,13 +66,17 @@ def _act(p, kind: str, **fields: str) -> None:
         p.locator("[data-testid=action-error]").inner_text()
 
 
-def test_a_home_code_report_is_followed_to_closure_and_rated(browser, live_server):  # noqa: F811
+def test_a_home_code_report_is_followed_to_closure_and_rated(browser, live_server,  # noqa: F811
+                                                              settings, tmp_path):
     from jiayuan.accounts.testing import make_user
     from jiayuan.cases.models import Case, Category
     from jiayuan.cases.services.units import ref
     from jiayuan.registry.models import JointStation
     from jiayuan.registry.testing import make_tiny_district
 
+    settings.STORAGES = {**settings.STORAGES, "default": {  # photos go to a temporary folder
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)}}}
     # Given a district, its staff, a category and an entrance with its home code
     tiny = make_tiny_district()
     n = tiny.neighbourhoods["S1N1"]
