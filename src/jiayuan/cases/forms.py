@@ -118,22 +118,14 @@ class ActionForm(forms.Form):
     into_case = forms.CharField(label=_("merge into case number"), required=False,
                                 max_length=24)
     rating = forms.ChoiceField(label=_("rating"), required=False,
-                               choices=[("", "—"), *RateForm.base_fields["rating"].choices])  # type: ignore[attr-defined]
+                               choices=[("", "—"), *RateForm.base_fields["rating"].choices])
     photos = PhotosField(label=_("Photos (up to 3)"), required=False)
 
     def __init__(self, *args: Any, units: list[tuple[str, str]] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assisting_units"].choices = units or []  # type: ignore[attr-defined]
+        self.fields["assisting_units"].choices = units or []
 
 
-class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("accept", "受理"), ("dispatch", "派遣"),
-                                        ("supervise", "督办")])
-    numbers = forms.MultipleChoiceField(required=True)
-    lead_unit = forms.CharField(required=False, max_length=60)
-    reason = forms.CharField(required=False, max_length=500)
-
-    def __init__(self, *args: Any, numbers: list[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["numbers"].choices = [(n, n) for n in numbers or []]  # type: ignore[attr-defined]
+# The bulk actions of the list page (each is then one ``act`` per ticked case).
+BULK_ACTIONS = {"accept": "受理", "dispatch": "派遣", "supervise": "督办"}

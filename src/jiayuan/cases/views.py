@@ -68,9 +68,9 @@ def _rate_count(keys: list[str]) -> None:
 
 
 def _labels(case: Case) -> Case:
-    case.state_label = lc.STATE_LABELS[lc.State(case.state)]  # type: ignore[attr-defined]
-    case.tier_label = lc.TIER_LABELS[lc.Tier(case.tier)]  # type: ignore[attr-defined]
-    case.urgency = selectors.urgency(case)  # type: ignore[attr-defined]
+    case.state_label = lc.STATE_LABELS[lc.State(case.state)]
+    case.tier_label = lc.TIER_LABELS[lc.Tier(case.tier)]
+    case.urgency = selectors.urgency(case)
     return case
 
 
@@ -285,7 +285,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     numbers = request.POST.getlist("numbers")
     done, failed = 0, []
-    if action not in ("accept", "dispatch", "supervise"):
+    if action not in forms.BULK_ACTIONS:
         failed.append(("", "未知的批量操作"))
     elif not numbers:
         failed.append(("", "请先勾选工单"))
@@ -302,8 +302,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 failed.append((number, exc.message))
     ctx = _list_context(request)
     ctx.update({"bulk_done": done, "bulk_failed": failed,
-                "bulk_label": dict(forms.BulkForm.base_fields["action"].choices).get(  # type: ignore[attr-defined]
-                    action, action)})
+                "bulk_label": forms.BULK_ACTIONS.get(action, action)})
     return render(request, "cases/_list.html", ctx)
 
 
@@ -339,7 +338,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
         "masked_name": mask_name(case.reporter_name),
         "masked_phone": mask_phone(case.reporter_phone),
         "map_data": {"point": [case.lng, case.lat] if case.lng is not None else None,
-                     "boundary": shape, "urgency": case.urgency},  # type: ignore[attr-defined]
+                     "boundary": shape, "urgency": case.urgency},
         "form": None, "failed": "", "error": "",
         "merged_cases": list(case.merged_cases.values_list("number", flat=True)),
         "lead_name": dict(units).get(case.lead_unit, case.lead_unit),
