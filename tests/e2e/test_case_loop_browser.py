@@ -181,7 +181,12 @@ def test_live_map_draws_open_cases_and_refreshes_them_in_place(browser, live_ser
 
     tiny = make_tiny_district()
     make_user("zhou", "duty_officer", tiny.subdistricts["S1"])
-    open_case(channel="grid_patrol", description="井盖缺失", lng=121.425, lat=31.15)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    open_case(channel="grid_patrol", description="井盖缺失", lng=121.425, lat=31.15,
+              reported_at=timezone.now() - dt.timedelta(days=30))
     open_case(channel="grid_patrol", description="其他街道的问题", lng=121.55, lat=31.15)
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     try:
@@ -192,12 +197,14 @@ def test_live_map_draws_open_cases_and_refreshes_them_in_place(browser, live_ser
         # Only the case in the officer's subdistrict is drawn.
         page.wait_for_selector("#live-map[data-ready='1']")
         assert page.locator("path.case-marker").count() == 1
+        assert page.locator("path.case-overdue").count() == 1  # coloured as overdue
         # A new case appears at the next refresh, without reloading the page.
         open_case(channel="grid_patrol", description="路灯不亮", lng=121.43, lat=31.16)
         page.evaluate("() => { window.__marker = 'same page'; }")
         page.clock.run_for(31_000)
         page.wait_for_selector("#live-map[data-ready='2']")
         assert page.locator("#live-map").get_attribute("data-rounds") == "2"
+        assert page.locator("path.case-normal").count() == 1
         assert page.evaluate("() => window.__marker") == "same page"
         _shot(page, "case-live-map")
         assert page.console_errors == []

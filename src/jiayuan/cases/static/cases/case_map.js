@@ -43,13 +43,12 @@
     var rounds = 0;
     var count = document.getElementById("live-count");
     function caseUrl(n) { return el.dataset.caseUrl.replace("__number__", encodeURIComponent(n)); }
-    if (el.dataset.outlinesUrl) {
-      getJSON(el.dataset.outlinesUrl).then(function (fc) {
-        var outlines = L.geoJSON(fc, { interactive: false,
-          style: function () { return { color: "#52606d", weight: 1.2, dashArray: "4 3", fill: false }; } }).addTo(map);
-        if (!fitted && outlines.getBounds().isValid()) { map.fitBounds(outlines.getBounds(), { padding: [12, 12] }); }
-      }).catch(function () { /* outlines are optional */ });
-    }
+    // The area's neighbourhood outlines frame the map; without them the first points do.
+    var outlinesLoaded = el.dataset.outlinesUrl ? getJSON(el.dataset.outlinesUrl).then(function (fc) {
+      var outlines = L.geoJSON(fc, { interactive: false,
+        style: function () { return { color: "#52606d", weight: 1.2, dashArray: "4 3", fill: false }; } }).addTo(map);
+      if (outlines.getBounds().isValid()) { map.fitBounds(outlines.getBounds(), { padding: [12, 12] }); fitted = true; }
+    }).catch(function () { /* outlines are optional */ }) : Promise.resolve();
     function refresh() {
       getJSON(el.dataset.url).then(function (fc) {
         layer.clearLayers();
@@ -76,7 +75,7 @@
         if (count) { count.textContent = fc.features.length + " " + (el.dataset.countLabel || ""); }
       }).catch(function (err) { el.setAttribute("data-error", String(err)); });
     }
-    refresh();
+    outlinesLoaded.then(refresh);
     var seconds = parseInt(el.dataset.refresh || "30", 10);
     window.setInterval(refresh, Math.max(seconds, 5) * 1000);
   }
