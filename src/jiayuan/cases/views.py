@@ -89,9 +89,10 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
         keys = _rate_keys(request, entrance.pk)
         if form.is_valid():
             d = form.cleaned_data
+            key = f"home_code:{d['idempotency_key']}"  # apart from other channels' keys
             if _rate_exceeded(keys):
                 # A retry of a report already filed is answered; a new one waits.
-                existing = Case.objects.filter(idempotency_key=d["idempotency_key"]).first()
+                existing = Case.objects.filter(idempotency_key=key).first()
                 if existing is not None:
                     return redirect("cases:track", token=existing.tracking_token)
                 error = (f"提交过于频繁：同一网络或同一楼组 {REPORT_WINDOW // 60} 分钟内最多反映 "
@@ -103,7 +104,7 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
                         entrance=entrance, description=d["description"],
                         category_code=d["category"] or None, lng=d["lng"], lat=d["lat"],
                         reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                        idempotency_key=d["idempotency_key"], photos=d["photos"])
+                        idempotency_key=key, photos=d["photos"])
                 except DomainError as exc:
                     error, status = exc.message, 400
                 else:

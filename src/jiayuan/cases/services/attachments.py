@@ -119,7 +119,8 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
             case.path = case.compound.path
             case.save(update_fields=["entrance", "compound", "neighbourhood", "subdistrict",
                                      "path", "updated_at"])
-        elif created and use_point and case.entrance_id is None:
+        elif created and use_point and case.compound_id == entrance.building.compound_id:
+            # The point lies in the scanned entrance's own compound: keep the entrance too.
             case.entrance = entrance
             case.save(update_fields=["entrance", "updated_at"])
         if created and checked:

@@ -128,6 +128,7 @@ def test_browser_position_places_the_case_else_the_entrance_does(client, tiny, e
     report(client, entrance, key="b" * 20, lng="121.45", lat="31.1995")
     in_c2, outside = Case.objects.order_by("id")
     assert in_c2.compound == tiny.compounds["S1N1C2"] and abs(in_c2.lng - 121.475) < 1e-9
+    assert in_c2.entrance is None  # the scanned entrance is in another compound
     assert outside.compound == tiny.compounds["S1N1C1"] and outside.entrance == entrance
 
 
@@ -136,6 +137,12 @@ def test_double_submit_with_the_same_form_key_creates_one_case(client, entrance)
     second = report(client, entrance, photos=[upload(PNG)])
     assert first["Location"] == second["Location"]
     assert Case.objects.count() == 1 and CaseAttachment.objects.count() == 1
+
+
+def test_a_point_in_the_entrances_own_compound_keeps_the_entrance(client, tiny, entrance):
+    report(client, entrance, lng="121.425", lat="31.15")
+    case = Case.objects.get()
+    assert case.entrance == entrance and abs(case.lng - 121.425) < 1e-9
 
 
 def test_a_file_that_is_not_a_photo_is_refused_and_the_input_kept(client, entrance):
