@@ -160,7 +160,7 @@ PUBLIC_TEXT = {
     "note": "您补充了说明",
 }
 # Reasons shown to the reporter: what they wrote, and the outcome they are owed.
-PUBLIC_REASON_ACTIONS = frozenset({"reject", "handle", "reopen", "note", "close"})
+PUBLIC_REASON_ACTIONS = frozenset({"reject", "handle", "reopen", "note"})
 RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意",
                  "dissatisfied": "不满意"}
 

@@ -57,7 +57,18 @@
     });
   }
 
+  function copyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (b) {
+      if (!navigator.clipboard) { b.hidden = true; return; }
+      b.addEventListener("click", function () {
+        var text = document.getElementById(b.dataset.copy).textContent.trim();
+        navigator.clipboard.writeText(text).then(function () { b.textContent = b.dataset.copied; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    copyButtons();
     reportForm();
     oneSubmit();
     templates(document);
