@@ -10,3 +10,14 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Periodic jobs (SLA sweep, revisit questionnaires) register with core.periodic.
         import jiayuan.cases.tasks  # noqa: F401
+        from jiayuan.web.home import register_tile
+
+        staff = ("duty_officer", "neighbourhood_staff", "department_staff", "liaison", "admin")
+        register_tile("cases.workbench", title=_("Case workbench"), url_name="cases:list",
+                      description=_("Queues, filters and actions on the cases of your area"),
+                      roles=staff, order=20)
+        register_tile("cases.map", title=_("Live map of open cases"), url_name="cases:map",
+                      description=_("Open cases coloured by overdue, warned, on time"),
+                      roles=("duty_officer", "neighbourhood_staff", "admin"), order=21)
+        register_tile("cases.notifications", title=_("Notifications"),
+                      url_name="cases:notifications", roles=staff, order=22)

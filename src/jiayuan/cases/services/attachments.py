@@ -1,0 +1,172 @@
+"""Photos on cases, and the writes that carry them: a home-code report, a reporter's note, a
+staff action with photos (a handling report).
+
+Photos are checked by their first bytes (magic numbers), not by the name or the browser's
+claimed type: only JPEG and PNG, at most :data:`MAX_PHOTOS` per submission, each at most
+:data:`MAX_BYTES`. Every check runs before anything is written, so a refused upload changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from jiayuan.cases.models import Case, CaseAttachment, CaseEvent
+from jiayuan.cases.services.intake import open_case
+from jiayuan.cases.services.transitions import act
+from jiayuan.core.errors import NotFound, ValidationFailed
+
+MAX_PHOTOS = 3
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NOTE = 1000
+MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A checked photo: its bytes, its sniffed type and a safe file name."""
+
+    data: bytes
+    content_type: str
+    name: str
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """``(content_type, extension)`` of a JPEG or PNG by its first bytes; ``None`` otherwise."""
+    for magic, content_type, ext in MAGIC:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def check_photos(files: Sequence[Any]) -> list[Photo]:
+    """Read and check uploaded files (Django ``UploadedFile`` or anything with ``read()``).
+
+    Refuses (``ValidationFailed``) more than three files, an empty file, a file over 5 MB, or a
+    file that is not JPEG or PNG by its magic bytes, whatever its name says.
+    """
+    files = [f for f in files if f is not None]
+    if len(files) > MAX_PHOTOS:
+        raise ValidationFailed(f"最多上传 {MAX_PHOTOS} 张照片", details={"photos": ["过多"]})
+    photos: list[Photo] = []
+    for i, f in enumerate(files, start=1):
+        size = getattr(f, "size", None)
+        if size is not None and size > MAX_BYTES:
+            raise ValidationFailed(f"第 {i} 张照片超过 5 MB", details={"photos": ["过大"]})
+        data = f.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ValidationFailed(f"第 {i} 张照片超过 5 MB", details={"photos": ["过大"]})
+        if not data:
+            raise ValidationFailed(f"第 {i} 张照片是空文件", details={"photos": ["为空"]})
+        kind = sniff(data[:8])
+        if kind is None:
+            raise ValidationFailed(f"第 {i} 个文件不是 JPEG 或 PNG 照片",
+                                   details={"photos": ["格式不支持"]})
+        photos.append(Photo(data=data, content_type=kind[0], name=f"photo{i}.{kind[1]}"))
+    return photos
+
+
+def _store(case: Case, photos: Sequence[Photo], *, event: CaseEvent | None,
+           user: Any = None) -> list[CaseAttachment]:
+    uploader = user if getattr(user, "is_authenticated", False) else None
+    out = []
+    for p in photos:
+        att = CaseAttachment(case=case, event=event, content_type=p.content_type,
+                             size=len(p.data), sha256=hashlib.sha256(p.data).hexdigest(),
+                             uploaded_by=uploader)
+        att.file.save(p.name, ContentFile(p.data), save=False)
+        att.save()
+        out.append(att)
+    return out
+
+
+def report_from_home_code(*, entrance: Any, description: str, category_code: str | None = None,
+                          lng: Any = None, lat: Any = None, reporter_name: str = "",
+                          reporter_phone: str = "", idempotency_key: str | None = None,
+                          photos: Sequence[Any] = ()) -> tuple[Case, bool]:
+    """Open a resident's case from a home-code page, with up to three photos.
+
+    The position is the browser's WGS-84 point when given, else the entrance. Idempotent on
+    ``idempotency_key``: a repeated submission returns the first case and stores no photo.
+    Refuses (creating nothing) bad photos and everything ``open_case`` refuses.
+    """
+    checked = check_photos(photos)
+    with transaction.atomic():
+        use_point = lng not in (None, "") and lat not in (None, "")
+        case, created = open_case(
+            channel="home_code", description=description, category_code=category_code or None,
+            lng=lng if use_point else None, lat=lat if use_point else None, crs="wgs84",
+            entrance=None if use_point else entrance, reporter_name=reporter_name,
+            reporter_phone=reporter_phone, idempotency_key=idempotency_key,
+        )
+        if created and use_point and case.compound_id is None:
+            # The point lies outside every compound: the entrance places the case instead.
+            case.entrance = entrance
+            case.compound = entrance.building.compound
+            case.neighbourhood = case.compound.neighbourhood
+            case.subdistrict = case.neighbourhood.subdistrict
+            case.path = case.compound.path
+            case.save(update_fields=["entrance", "compound", "neighbourhood", "subdistrict",
+                                     "path", "updated_at"])
+        elif created and use_point and case.compound_id == entrance.building.compound_id:
+            # The point lies in the scanned entrance's own compound: keep the entrance too.
+            case.entrance = entrance
+            case.save(update_fields=["entrance", "updated_at"])
+        if created and checked:
+            _store(case, checked, event=case.events.get(seq=1))
+    return case, created
+
+
+@transaction.atomic
+def add_reporter_note(*, token: str, text: str, photos: Sequence[Any] = (),
+                      now: dt.datetime | None = None) -> Case:
+    """The reporter (holding the tracking token) adds a note and/or photos to their case.
+
+    Appends a ``note`` event (the state does not change). Refuses an unknown token
+    (``NotFound``), an empty note without photos, a note over 1,000 characters or bad photos
+    (``ValidationFailed``); a merged case takes the note on the case it was merged into.
+    """
+    checked = check_photos(photos)
+    text = (text or "").strip()
+    if not text and not checked:
+        raise ValidationFailed("请填写补充说明或选择照片", details={"note": ["必填"]})
+    if len(text) > MAX_NOTE:
+        raise ValidationFailed(f"补充说明不能超过 {MAX_NOTE} 字", details={"note": ["过长"]})
+    case = Case.objects.select_for_update().filter(tracking_token=token).first()
+    if case is None:
+        raise NotFound("找不到该工单，请检查查询链接")
+    while case.merged_into_id is not None:
+        case = Case.objects.select_for_update().get(pk=case.merged_into_id)
+    case.seq += 1
+    case.save(update_fields=["seq", "updated_at"])
+    event = CaseEvent.objects.create(
+        case=case, seq=case.seq, at=now or timezone.now(), actor=None, actor_role="resident",
+        action="note", from_state=case.state, to_state=case.state, reason=text,
+        payload={"photos": str(len(checked))},
+    )
+    _store(case, checked, event=event)
+    return case
+
+
+@transaction.atomic
+def act_with_photos(*, case: Case, user: Any, kind: str, photos: Sequence[Any] = (),
+                    **kwargs: Any) -> Case:
+    """``cases.services.act`` and, in the same transaction, photos on the event it appends
+    (a handling report's before/after pictures). Refuses what ``act`` refuses and bad photos,
+    changing nothing."""
+    checked = check_photos(photos)
+    case = act(case=case, user=user, kind=kind, **kwargs)
+    if checked:
+        _store(case, checked, event=case.events.get(seq=case.seq), user=user)
+    return case
