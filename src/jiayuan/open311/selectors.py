@@ -51,7 +51,7 @@ def w3c(value: dt.datetime | None) -> str | None:
     """A datetime in W3C form with its offset, in the platform's time zone."""
     if value is None:
         return None
-    return timezone.localtime(value).isoformat(timespec="seconds")
+    return str(timezone.localtime(value).isoformat(timespec="seconds"))
 
 
 def _describe(category: Category) -> str:
@@ -77,7 +77,8 @@ def active_category(code: str) -> Category:
     category = Category.objects.filter(code=code, active=True).first()
     if category is None:
         raise Open311Error(404, f"service_code：没有代码为“{code}”的服务")
-    return category
+    found: Category = category
+    return found
 
 
 def service_definition(code: str) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def status_of(case: Case) -> str:
 
 
 def status_notes(case: Case) -> str:
-    label = STATE_LABELS.get(State(case.state), case.state)
+    label = str(STATE_LABELS.get(State(case.state), case.state))
     if case.state == State.MERGED.value and case.merged_into is not None:
         return f"{label}：并入 {case.merged_into.number}"
     return label

@@ -45,11 +45,12 @@ def error_response(fmt: str, exc: Open311Error) -> HttpResponse:
     return respond(fmt, "errors", error_list(exc.status, exc.descriptions), status=exc.status)
 
 
-def _endpoint(methods: tuple[str, ...]) -> Callable[[Callable[..., HttpResponse]],
-                                                   Callable[..., HttpResponse]]:
+View = Callable[..., HttpResponse]
+
+
+def _endpoint(methods: tuple[str, ...]) -> Callable[[View], View]:
     """Allow ``methods``; turn ``Open311Error`` into the spec's error response."""
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
+    def wrap(view: View) -> View:
         def inner(request: HttpRequest, *args: Any, fmt: str = "xml",
                   **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
@@ -63,7 +64,8 @@ def _endpoint(methods: tuple[str, ...]) -> Callable[[Callable[..., HttpResponse]
                 return error_response(fmt, exc)
         inner.__name__ = view.__name__
         inner.__doc__ = view.__doc__
-        return inner
+        exempt: View = csrf_exempt(inner)
+        return exempt
     return wrap
 
 
@@ -135,7 +137,8 @@ def _get_list(request: HttpRequest, fmt: str) -> HttpResponse:
             if q.get("end_date", "").strip() else None
         window = search_window(start, end, now=timezone.now())
         page = int(q.get("page") or 1)
-        size = int(q.get("page_size") or MAX_PAGE_SIZE)
+        # max_requests: the name FixMyStreet's server uses for the same limit.
+        size = int(q.get("page_size") or q.get("max_requests") or MAX_PAGE_SIZE)
         if page < 1 or not (1 <= size <= MAX_PAGE_SIZE):
             raise ValueError
     except ParamError as exc:

@@ -170,6 +170,7 @@ def test_pages_follow_one_another_with_a_next_link(client, reported):
     assert len(body(second)) == 1 and not second.has_header("Link")
     seen = {x["service_request_id"] for x in body(first) + body(second)}
     assert len(seen) == 3
+    assert len(body(client.get("/open311/v2/requests.json", {"max_requests": "1"}))) == 1
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
