@@ -8,6 +8,7 @@ written as repeated child elements named by :data:`ITEM_NAMES` (``services`` →
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -17,6 +18,9 @@ ITEM_NAMES = {
     "services": "service", "service_requests": "request", "attributes": "attribute",
     "values": "value", "endpoints": "endpoint", "formats": "format", "errors": "error",
 }
+# Characters XML 1.0 cannot carry at all (control characters other than tab, LF, CR;
+# surrogates; U+FFFE/U+FFFF). Dropped so a stray one in a description never breaks a document.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _text(value: Any) -> str | None:
@@ -24,7 +28,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(element: ET.Element, value: Any) -> None:

@@ -230,3 +230,25 @@ def test_unknown_path_and_wrong_method_answer_in_the_spec_format(db, client, fmt
     assert r.status_code == 404 and error_descriptions(r)
     r = client.post(f"/open311/v2/services.{fmt}")
     assert r.status_code == 405 and r["Allow"] == "GET" and error_descriptions(r)
+
+
+def test_listing_costs_the_same_queries_for_few_or_many_requests(tiny, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = f"department:{tiny.departments['S1'].code}"
+
+    def add(n):
+        for i in range(n):
+            case, _ = open_case(channel="open311", category_code="06013",
+                                description=f"破损 {i}", lng=121.425, lat=31.15)
+            Case.objects.filter(pk=case.pk).update(lead_unit=lead)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/open311/v2/requests.json").status_code == 200
+        return len(ctx.captured_queries)
+    add(2)
+    few = queries()
+    add(20)
+    assert queries() == few
