@@ -253,6 +253,15 @@ def test_grouping_by_neighbourhood_subdistrict_and_unit_splits_the_cases(fixture
                        f"{n1.name}联勤联动站": (1, 1), "未派遣": (3, 0)}
 
 
+def test_one_fine_pass_summed_per_grouping_equals_a_pass_per_grouping(fixture_cases):
+    together = all_measures(AreaScope.all(), period="month", start=SPRING[0], end=SPRING[1],
+                            now=NOW)
+    for grouping, rows in together.items():
+        alone = measures(AreaScope.all(), grouping=grouping, period="month", start=SPRING[0],
+                         end=SPRING[1], now=NOW)
+        assert rows == alone, grouping
+
+
 def test_unknown_grouping_or_period_is_refused(fixture_cases):
     with pytest.raises(ValidationFailed):
         measures(AreaScope.all(), grouping="compound", period="month", start=MARCH[0],
