@@ -224,15 +224,15 @@ def _medians_by_sorting(scope: AreaScope, start: dt.date, end: dt.date, period: 
                         ) -> dict[str | None, dict[tuple[dt.date, str], float | None]]:
     """The medians for several groupings from ONE read of the closed cases: per grouping,
     sort by (group, hours) with numpy and take the middle (the mean of the two middle values
-    for an even count, as ``percentile_cont(0.5)``). Used on SQLite, and by
-    :func:`all_measures` on PostgreSQL, where four ``percentile_cont`` sorts cost more than
-    reading the hours once."""
+    for an even count, as ``percentile_cont(0.5)``). SQLite only: on PostgreSQL, reading 2
+    million rows into Python costs as much CPU as four ``percentile_cont`` sorts (measured
+    with bench/case_measures.py), so there the database takes the medians."""
     closed = _closed(scope, start, end, period)
     wanted = [f for f in dict.fromkeys(group_fields) if f]
     on_pg = connection.vendor == "postgresql"
     if on_pg:
         closed = closed.annotate(h=HoursBetween(F("closed_at"), F("reported_at")))
-        cols = ["p", "h", *wanted]
+        cols = ["p", "h", *wanted]  # (kept working on PostgreSQL for comparison)
     else:
         cols = ["p", "reported_at", "closed_at", *wanted]
     periods: list[dt.date] = []
@@ -338,14 +338,20 @@ def all_measures(scope: AreaScope, *, period: str, start: dt.date, end: dt.date,
     """:func:`measures` for every grouping from ONE counting pass at the finest grain
     (period × subdistrict × neighbourhood × lead unit), summed up per grouping in Python —
     the counts add up, so this equals four passes at a quarter of the scanning. The medians
-    do not add up: one read of the closed cases' hours, sorted per grouping."""
+    do not add up: on PostgreSQL one ``percentile_cont`` query per grouping; on SQLite one
+    read of the closed cases' hours, sorted per grouping."""
     _check(None, period, now)
     cfg = config or MeasureConfig()
     fine = [f for f in GROUP_FIELDS.values() if f]
     with _analytic_session():
         raw = _count_rows(scope, start, end, period, fine, now, cfg)
-        by_field = _medians_by_sorting(scope, start, end, period, list(GROUP_FIELDS.values()))
-    medians = {g: by_field[f] for g, f in GROUP_FIELDS.items()}
+        if connection.vendor == "postgresql":
+            medians = {g: _medians(scope, start, end, period, f)
+                       for g, f in GROUP_FIELDS.items()}
+        else:
+            by_field = _medians_by_sorting(scope, start, end, period,
+                                           list(GROUP_FIELDS.values()))
+            medians = {g: by_field[f] for g, f in GROUP_FIELDS.items()}
     out = {}
     for grouping, field in GROUP_FIELDS.items():
         sums: dict[tuple[dt.date, str], dict[str, int]] = {}

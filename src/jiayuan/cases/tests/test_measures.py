@@ -262,6 +262,17 @@ def test_one_fine_pass_summed_per_grouping_equals_a_pass_per_grouping(fixture_ca
         assert rows == alone, grouping
 
 
+def test_medians_by_sorting_agree_with_the_database_median(fixture_cases):
+    from jiayuan.cases.measures.queries import GROUP_FIELDS, _medians, _medians_by_sorting
+
+    fields = list(GROUP_FIELDS.values())
+    sorted_ = _medians_by_sorting(AreaScope.all(), SPRING[0], SPRING[1], "month", fields)
+    for field in fields:
+        db = _medians(AreaScope.all(), SPRING[0], SPRING[1], "month", field)
+        assert sorted_[field] == pytest.approx(db), field
+    assert sorted_[None][(dt.date(2026, 3, 1), "")] == pytest.approx(72.0)
+
+
 def test_unknown_grouping_or_period_is_refused(fixture_cases):
     with pytest.raises(ValidationFailed):
         measures(AreaScope.all(), grouping="compound", period="month", start=MARCH[0],
