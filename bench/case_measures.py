@@ -17,7 +17,9 @@ Target (issue 3 item 9): all measures for a Pudong-scale year in under 10 s. The
 5. prints the same on SQLite for a one-street sample (``--sqlite-cases``, default 60,000:
    a street's share of the Pudong year), in a child process; ``--no-sqlite`` skips it.
 
-No index is added: the existing ones suffice (see docs/case-measures.md for the plan).
+No index is added: the existing ones suffice (see docs/case-measures.md for the plan). The
+figures print wall and CPU time (this process + the PostgreSQL backend, parallel workers off),
+as a shared machine's wall clock says little.
 
     .venv/bin/python bench/case_measures.py [--cases 2000000] [--reload] [--no-sqlite]
 """
@@ -351,7 +353,7 @@ def time_measures(label: str) -> float:
     took, cpu = _since(t0)
     print(f"  all_measures   wall {took:6.2f} s  CPU {cpu:6.2f} s   target "
           f"{TARGET_SECONDS:.0f} s   ratio wall {took / TARGET_SECONDS:.2f}, "
-          f"CPU {cpu / TARGET_SECONDS:.2f}   (one fine counting pass + 4 median queries; "
+          f"CPU {cpu / TARGET_SECONDS:.2f}   (one fine counting pass + the medians; "
           f"{sum(len(v) for v in together.values()):,} rows)")
     year = measures(AreaScope.all(), grouping="total", period="year", start=start, end=end,
                     now=now)
