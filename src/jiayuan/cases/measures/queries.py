@@ -1,0 +1,387 @@
+"""The case-loop measures from the database: one aggregate pass per grouping, area-scoped.
+
+:func:`measures` groups the cases reported in a date range (Asia/Shanghai) by a grouping
+(the whole area, subdistrict, neighbourhood, or lead unit) and a period (month, quarter,
+year) and counts, with conditional ``COUNT(*) FILTER (WHERE …)``, everything
+``formulas.Counts`` needs, in one ``GROUP BY`` query. The median time to close is
+``percentile_cont(0.5) WITHIN GROUP`` in the same query on PostgreSQL; SQLite has no
+percentile aggregate, so there a second query fetches the closed cases' two timestamps and
+Python takes the medians (fine at SQLite's scale, see docs/case-measures.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Collate, Trunc
+
+from jiayuan.accounts.scope import AreaScope
+from jiayuan.cases.lifecycle import Rating, State
+from jiayuan.cases.measures.formulas import Counts, MeasureConfig, Rates, rates
+from jiayuan.cases.models import Case, CaseEvent
+from jiayuan.core.errors import ValidationFailed
+from jiayuan.registry.models import (
+    Department,
+    JointStation,
+    Neighbourhood,
+    OperationsCentre,
+    Subdistrict,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+
+GROUPINGS: dict[str, str] = {
+    "total": "全部", "subdistrict": "街道（镇）", "neighbourhood": "居民区", "unit": "主办单位",
+}
+GROUP_FIELDS: dict[str, str | None] = {
+    "total": None, "subdistrict": "subdistrict_id", "neighbourhood": "neighbourhood_id",
+    "unit": "lead_unit",
+}
+PERIODS: dict[str, str] = {"month": "月", "quarter": "季度", "year": "年"}
+UNPLACED = {"subdistrict": "未定位到街道", "neighbourhood": "未定位到居民区", "unit": "未派遣"}
+
+CLOSED_STATES = (State.CLOSED.value, State.RATED.value)
+COUNT_NAMES = ("reported", "past_limit", "responded", "responded_early", "rejected",
+               "dispatched", "handled", "handled_on_time", "due_closure", "closed",
+               "closed_on_time", "resolved", "reworked", "extended", "satisfied",
+               "basically_satisfied", "dissatisfied")
+# Sort and hash the year's cases in memory (PostgreSQL's default is 4 MB).
+ANALYTIC_WORK_MEM = "256MB"
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    grouping: str
+    key: str
+    label: str
+    period: str          # "2026-03", "2026-Q1", "2026"
+    period_start: dt.date
+    counts: Counts
+    rates: Rates
+
+
+class Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class HoursBetween(Func):
+    """Calendar hours from the second expression to the first (PostgreSQL intervals)."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)::double precision"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+
+def local_range(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start 00:00, end 00:00) in Asia/Shanghai as aware datetimes. Refuses end ≤ start."""
+    if end <= start:
+        raise ValidationFailed("统计区间的结束日期必须晚于开始日期")
+    return (dt.datetime.combine(start, dt.time(), SH), dt.datetime.combine(end, dt.time(), SH))
+
+
+def period_label(kind: str, start: dt.date) -> str:
+    if kind == "month":
+        return f"{start.year}-{start.month:02d}"
+    if kind == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def _conditions(now: dt.datetime, config: MeasureConfig) -> dict[str, Q]:
+    """The cohort's conditions, one per count (definitions in docs/case-measures.md)."""
+    limit = dt.timedelta(hours=config.response_limit_hours)
+    # The first response is accepted_at unless a reopen overwrote it (reopened_count > 0) or
+    # the case was rejected (no timestamp on the row): then ask the history, by an index
+    # probe evaluated only for those few rows (the OR's first branch settles the others).
+    first_response_in_time = Exists(CaseEvent.objects.filter(
+        case=OuterRef("pk"), action__in=("accept", "reject"),
+        at__lte=OuterRef("reported_at") + limit))
+    plain = Q(reopened_count=0) & ~Q(state=State.REJECTED.value)
+    responded = (plain & Q(accepted_at__isnull=False, accepted_at__lte=F("reported_at") + limit)) | (
+        ~plain & first_response_in_time)
+    valid = ~Q(state=State.REJECTED.value)
+    closed = Q(state__in=CLOSED_STATES)
+    due_closure = valid & (closed | Q(due_at__lte=now))
+    dispatched = valid & Q(dispatched_at__isnull=False)
+    return {
+        "past_limit": Q(reported_at__lte=now - limit),
+        "responded": responded,
+        "responded_early": Q(reported_at__gt=now - limit) & responded,
+        "rejected": Q(state=State.REJECTED.value),
+        "dispatched": dispatched,
+        "handled": dispatched & Q(handled_at__isnull=False),
+        "handled_on_time": dispatched & Q(handled_at__isnull=False, handled_at__lte=F("due_at")),
+        "due_closure": due_closure,
+        "closed": valid & closed,
+        "closed_on_time": valid & closed & Q(closed_at__lte=F("due_at")),
+        "resolved": valid & closed & ~Q(rating=Rating.DISSATISFIED.value),
+        "reworked": due_closure & Q(reopened_count__gt=0),
+        "extended": dispatched & Q(extension_count__gt=0),
+        "satisfied": Q(rating=Rating.SATISFIED.value),
+        "basically_satisfied": Q(rating=Rating.BASICALLY_SATISFIED.value),
+        "dissatisfied": Q(rating=Rating.DISSATISFIED.value),
+    }
+
+
+def cohort(scope: AreaScope, start: dt.date, end: dt.date) -> QuerySet[Case]:
+    """Cases within ``scope`` reported in [start, end) (Asia/Shanghai), duplicates excluded."""
+    lo, hi = local_range(start, end)
+    return scope.filter(Case.objects.filter(reported_at__gte=lo, reported_at__lt=hi)).exclude(
+        state=State.MERGED.value)
+
+
+@contextmanager
+def _analytic_session() -> Iterator[None]:
+    """On PostgreSQL, run the aggregate in a transaction with JIT off (compiling these wide
+    FILTER expressions costs seconds and saves less) and room to sort and hash in memory."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL jit = off")
+        cur.execute(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'")
+        # The planner cannot estimate how many periods a date_trunc yields and guesses one
+        # group per row, so it sorts (or walks an index) where hashing a few thousand
+        # groups is cheaper; percentile_cont still sorts, having no other way.
+        cur.execute("SET LOCAL enable_sort = off")
+        cur.execute("SET LOCAL enable_incremental_sort = off")
+        yield
+
+
+def _check(grouping: str | None, period: str, now: dt.datetime) -> None:
+    if grouping is not None and grouping not in GROUPINGS:
+        raise ValidationFailed(f"未知的分组“{grouping}”", details={"allowed": list(GROUPINGS)})
+    if period not in PERIODS:
+        raise ValidationFailed(f"未知的统计周期“{period}”", details={"allowed": list(PERIODS)})
+    if now.tzinfo is None:
+        raise ValidationFailed("统计时点必须带时区")
+
+
+def _count_rows(scope: AreaScope, start: dt.date, end: dt.date, period: str,
+                group_fields: list[str], now: dt.datetime,
+                cfg: MeasureConfig) -> list[dict[str, Any]]:
+    """One GROUP BY pass: the raw counts per period and ``group_fields``."""
+    aggregates: dict[str, Any] = {"reported": Count("id")}
+    for name, q in _conditions(now, cfg).items():
+        aggregates[name] = Count("id", filter=q)
+    qs = (cohort(scope, start, end)
+          .annotate(p=Trunc("reported_at", period, output_field=DateField(), tzinfo=SH))
+          .order_by().values("p", *group_fields).annotate(**aggregates))
+    return list(qs)
+
+
+def _medians(scope: AreaScope, start: dt.date, end: dt.date, period: str,
+             group_field: str | None) -> dict[tuple[dt.date, str], float | None]:
+    """Median calendar hours from report to closure of the closed cases, per period and key:
+    ``percentile_cont(0.5)`` on PostgreSQL (its own narrow query, so the counts can hash),
+    :func:`_medians_by_sorting` on SQLite."""
+    if connection.vendor != "postgresql":
+        return _medians_by_sorting(scope, start, end, period, [group_field])[group_field]
+    closed = _closed(scope, start, end, period)
+    keys = ["p"] + ([group_field] if group_field else [])
+    if group_field == "lead_unit":
+        # Sort unit refs bytewise: the database collation's rules cost seconds here.
+        closed = closed.annotate(g=Collate("lead_unit", "C"))
+        keys, group_field = ["p", "g"], "g"
+    rows = closed.values(*keys).annotate(
+        median=Median(HoursBetween(F("closed_at"), F("reported_at"))))
+    return {(_date(r["p"]), _key(r, group_field)): r["median"] for r in rows}
+
+
+def _closed(scope: AreaScope, start: dt.date, end: dt.date, period: str) -> QuerySet[Case]:
+    return (cohort(scope, start, end).filter(state__in=CLOSED_STATES, closed_at__isnull=False)
+            .annotate(p=Trunc("reported_at", period, output_field=DateField(), tzinfo=SH))
+            .order_by())
+
+
+def _medians_by_sorting(scope: AreaScope, start: dt.date, end: dt.date, period: str,
+                        group_fields: list[str | None],
+                        ) -> dict[str | None, dict[tuple[dt.date, str], float | None]]:
+    """The medians for several groupings from ONE read of the closed cases: per grouping,
+    sort by (group, hours) with numpy and take the middle (the mean of the two middle values
+    for an even count, as ``percentile_cont(0.5)``). SQLite only: on PostgreSQL, reading 2
+    million rows into Python costs as much CPU as four ``percentile_cont`` sorts (measured
+    with bench/case_measures.py), so there the database takes the medians."""
+    closed = _closed(scope, start, end, period)
+    wanted = [f for f in dict.fromkeys(group_fields) if f]
+    on_pg = connection.vendor == "postgresql"
+    if on_pg:
+        closed = closed.annotate(h=HoursBetween(F("closed_at"), F("reported_at")))
+        cols = ["p", "h", *wanted]  # (kept working on PostgreSQL for comparison)
+    else:
+        cols = ["p", "reported_at", "closed_at", *wanted]
+    periods: list[dt.date] = []
+    hours: list[float] = []
+    keys: dict[str, list[Any]] = {f: [] for f in wanted}
+    for row in closed.values_list(*cols).iterator(chunk_size=20000):
+        periods.append(row[0])
+        if on_pg:
+            hours.append(row[1])
+            rest = row[2:]
+        else:
+            hours.append((row[2] - row[1]).total_seconds() / 3600.0)
+            rest = row[3:]
+        for f, v in zip(wanted, rest, strict=True):
+            keys[f].append(v)
+    h = np.asarray(hours, dtype=np.float64)
+    p_values = sorted(set(periods))
+    p_index = {p: i for i, p in enumerate(p_values)}
+    p_code = np.fromiter((p_index[p] for p in periods), dtype=np.int64, count=len(periods))
+    out: dict[str | None, dict[tuple[dt.date, str], float | None]] = {}
+    for field in dict.fromkeys(group_fields):
+        labels: list[str] = [""]
+        code = np.zeros(len(h), dtype=np.int64)
+        if field:
+            index: dict[str, int] = {}
+            for k in keys[field]:
+                index.setdefault("" if k is None else str(k), len(index))
+            labels = list(index)
+            code = np.fromiter((index["" if k is None else str(k)] for k in keys[field]),
+                               dtype=np.int64, count=len(h))
+        combined = p_code * max(len(labels), 1) + code
+        order = np.lexsort((h, combined))
+        c_sorted, h_sorted = combined[order], h[order]
+        starts = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
+        ends = np.r_[starts[1:], len(c_sorted)]
+        n = ends - starts
+        mids = (h_sorted[starts + (n - 1) // 2] + h_sorted[starts + n // 2]) / 2.0
+        result: dict[tuple[dt.date, str], float | None] = {}
+        for c, m in zip(c_sorted[starts].tolist(), mids.tolist(), strict=True):
+            result[(_date(p_values[c // max(len(labels), 1)]), labels[c % max(len(labels), 1)])] = m
+        out[field] = result
+    return out
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _key(row: Mapping[str, Any], group_field: str | None) -> str:
+    if group_field is None or row.get(group_field) is None:
+        return ""
+    return str(row[group_field])
+
+
+def _counts(r: Mapping[str, int], med: float | None) -> Counts:
+    return Counts(
+        reported=r["reported"], due_response=r["past_limit"] + r["responded_early"],
+        responded=r["responded"], rejected=r["rejected"], dispatched=r["dispatched"],
+        handled=r["handled"], handled_on_time=r["handled_on_time"],
+        due_closure=r["due_closure"], closed=r["closed"], closed_on_time=r["closed_on_time"],
+        resolved=r["resolved"], reworked=r["reworked"], extended=r["extended"],
+        rated=r["satisfied"] + r["basically_satisfied"] + r["dissatisfied"],
+        satisfied=r["satisfied"], basically_satisfied=r["basically_satisfied"],
+        dissatisfied=r["dissatisfied"],
+        median_hours_to_close=None if med is None else float(med),
+    )
+
+
+def _rows(grouping: str, period: str, sums: Mapping[tuple[dt.date, str], Mapping[str, int]],
+          medians: Mapping[tuple[dt.date, str], float | None],
+          cfg: MeasureConfig) -> list[MeasureRow]:
+    labels = _labels(grouping, {k for _p, k in sums})
+    rows = []
+    for (p_start, key), raw in sums.items():
+        counts = _counts(raw, medians.get((p_start, key)))
+        rows.append(MeasureRow(grouping=grouping, key=key, label=labels.get(key, key),
+                               period=period_label(period, p_start), period_start=p_start,
+                               counts=counts, rates=rates(counts, cfg)))
+    rows.sort(key=lambda row: (row.key == "", row.label, row.key, row.period_start))
+    return rows
+
+
+def measures(scope: AreaScope, *, grouping: str, period: str, start: dt.date, end: dt.date,
+             now: dt.datetime, config: MeasureConfig | None = None) -> list[MeasureRow]:
+    """The measures of every group and period of cases reported in [start, end), as seen at
+    ``now``, ordered by group label then period: one counting pass grouped by period and the
+    grouping's key, plus the medians. Refuses an unknown grouping or period, a naive ``now``.
+    """
+    _check(grouping, period, now)
+    cfg = config or MeasureConfig()
+    group_field = GROUP_FIELDS[grouping]
+    with _analytic_session():
+        raw = _count_rows(scope, start, end, period, [group_field] if group_field else [],
+                          now, cfg)
+        medians = _medians(scope, start, end, period, group_field)
+    sums = {(_date(r["p"]), _key(r, group_field)): r for r in raw}
+    return _rows(grouping, period, sums, medians, cfg)
+
+
+def all_measures(scope: AreaScope, *, period: str, start: dt.date, end: dt.date,
+                 now: dt.datetime, config: MeasureConfig | None = None,
+                 ) -> dict[str, list[MeasureRow]]:
+    """:func:`measures` for every grouping from ONE counting pass at the finest grain
+    (period × subdistrict × neighbourhood × lead unit), summed up per grouping in Python —
+    the counts add up, so this equals four passes at a quarter of the scanning. The medians
+    do not add up: on PostgreSQL one ``percentile_cont`` query per grouping; on SQLite one
+    read of the closed cases' hours, sorted per grouping."""
+    _check(None, period, now)
+    cfg = config or MeasureConfig()
+    fine = [f for f in GROUP_FIELDS.values() if f]
+    with _analytic_session():
+        raw = _count_rows(scope, start, end, period, fine, now, cfg)
+        if connection.vendor == "postgresql":
+            medians = {g: _medians(scope, start, end, period, f)
+                       for g, f in GROUP_FIELDS.items()}
+        else:
+            by_field = _medians_by_sorting(scope, start, end, period,
+                                           list(GROUP_FIELDS.values()))
+            medians = {g: by_field[f] for g, f in GROUP_FIELDS.items()}
+    out = {}
+    for grouping, field in GROUP_FIELDS.items():
+        sums: dict[tuple[dt.date, str], dict[str, int]] = {}
+        for r in raw:
+            k = (_date(r["p"]), _key(r, field))
+            acc = sums.setdefault(k, dict.fromkeys(COUNT_NAMES, 0))
+            for name in COUNT_NAMES:
+                acc[name] += r[name]
+        out[grouping] = _rows(grouping, period, sums, medians[grouping], cfg)
+    return out
+
+
+def _labels(grouping: str, keys: set[Any]) -> dict[str, str]:
+    """Chinese names of the group keys (ids of places, unit refs); empty key → "not placed"."""
+    out: dict[str, str] = {"": UNPLACED.get(grouping, GROUPINGS["total"])}
+    present = {k for k in keys if k not in (None, "")}
+    if grouping == "subdistrict":
+        out.update({str(i): n for i, n in Subdistrict.objects.filter(
+            pk__in=present).values_list("id", "name")})
+    elif grouping == "neighbourhood":
+        out.update({str(i): f"{s} {n}" for i, n, s in Neighbourhood.objects.filter(
+            pk__in=present).values_list("id", "name", "subdistrict__name")})
+    elif grouping == "unit":
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for unit_ref in present:
+            kind, _, code = str(unit_ref).partition(":")
+            by_kind[kind].add(code)
+        for kind, model in (("department", Department), ("station", JointStation),
+                            ("centre", OperationsCentre)):
+            if by_kind.get(kind):
+                out.update({f"{kind}:{c}": n for c, n in model.objects.filter(
+                    code__in=by_kind[kind]).values_list("code", "name")})
+    return out
