@@ -10,6 +10,9 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Periodic jobs (SLA sweep, revisit questionnaires) register with core.periodic.
         import jiayuan.cases.tasks  # noqa: F401
+        from jiayuan.cases.urls_measures import register_measures_tile
+
+        register_measures_tile()
         from jiayuan.web.home import register_tile
 
         staff = ("duty_officer", "neighbourhood_staff", "department_staff", "liaison", "admin")

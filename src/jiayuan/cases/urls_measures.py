@@ -24,8 +24,3 @@ def register_measures_tile() -> None:
                   description=_("Response, resolution and satisfaction rates, on-time closure, "
                                 "rework and extension, by unit, neighbourhood and month"),
                   roles=("duty_officer", "district_analyst", "admin"), order=30)
-
-
-# Registered when the URLconf loads (before any page renders); CasesConfig.ready() may call
-# register_measures_tile() instead.
-register_measures_tile()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("open311/", include("jiayuan.open311.urls")),
+    path("", include("jiayuan.cases.urls_measures")),  # before cases/<number>/
     path("", include("jiayuan.cases.urls")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.web.urls")),
