@@ -280,7 +280,7 @@ def route_new_case(case: Case) -> RoutingOutcome:
     units. Never dispatches. Routing an already-routed case changes nothing and returns the
     recorded outcome; a case no longer ``reported`` is left alone (source ``manual``).
     """
-    locked = Case.objects.select_for_update().select_related(
+    locked = Case.objects.select_for_update(of=("self",)).select_related(
         "category", "compound", "neighbourhood", "subdistrict").get(pk=case.pk)
     done = routing_event(locked)
     if done is not None:
