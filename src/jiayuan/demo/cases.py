@@ -137,7 +137,7 @@ def replay_history(case: Case, events: Sequence[CaseEvent]) -> lc.CaseSnapshot:
     if not events or events[0].action != "report" or events[0].seq != 1:
         raise ValidationFailed(f"{case.number}: 历史须以上报开始")
     reporter = f"user:{case.reporter_id}" if case.reporter_id else f"token:{case.tracking_token}"
-    snap = lc.CaseSnapshot(case_id=str(case.pk), tier=case.tier,  # type: ignore[arg-type]
+    snap = lc.CaseSnapshot(case_id=str(case.pk), tier=case.tier,
                            reporter_id=reporter, seq=1)
     # The tier may have been raised by escalations; start from the tier before them.
     for e in events:

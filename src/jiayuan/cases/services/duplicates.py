@@ -89,7 +89,7 @@ class DuplicateSuggestion:
 def _closeness(case: Case, other: Case, radius: float) -> tuple[float | None, float | None, str]:
     """(closeness in [0, 1] or None when too far / unknown, distance, reason)."""
     if None not in (case.lng, case.lat, other.lng, other.lat):
-        d = distance_m(case.lng, case.lat, other.lng, other.lat)  # type: ignore[arg-type]
+        d = distance_m(case.lng, case.lat, other.lng, other.lat)
         if d > radius:
             return None, d, ""
         return 1.0 - d / radius, d, f"相距约 {round(d)} 米"

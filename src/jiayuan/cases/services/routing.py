@@ -162,7 +162,7 @@ def rule_from_row(row: RoutingRule) -> Rule:
     if place and not place.endswith("/"):
         place += "/"
     prefix = row.category_prefix.strip()
-    tier: Tier = row.tier  # type: ignore[assignment]
+    tier: Tier = row.tier
     return Rule(rule_id=f"db-{row.pk}", category=f"{prefix}*" if prefix else "*", place=place,
                 tier=tier, lead=row.lead_unit.strip(),
                 assisting=tuple(a for a in (row.assisting_units or []) if a),
