@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-cases", action="store_true",
                             help="do not generate the year of demo cases")
         parser.add_argument("--cases-per-day", type=float, default=None,
-                            help="demo cases a day (default: 30 street, 300 pudong)")
+                            help="demo cases a day (default: 30 street, 100 pudong)")
 
     def handle(self, *args: Any, scale: str, seed: int, replace: bool, no_cases: bool,
                cases_per_day: float | None, **options: Any) -> None:
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 from jiayuan.demo.cases import generate_cases
 
                 per_day = cases_per_day if cases_per_day is not None else (
-                    30.0 if scale == "street" else 300.0)
+                    30.0 if scale == "street" else 100.0)
                 case_counts = generate_cases(seed, per_day=per_day, progress=progress)
                 counts["cases"] = case_counts["cases"]
                 counts["case_events"] = case_counts["events"]
