@@ -3,8 +3,8 @@
 Settings are already loaded when a management command runs, so every step runs in a child
 process with the demo's environment: ``DATABASE_URL`` pointing at a fresh ``var/demo.sqlite3``
 and ``JIAYUAN_DEMO=1``. Steps: delete the previous demo database, migrate, generate the district
-(and a year of cases unless ``--no-cases``), create the demo log-ins (printed), then start the worker and serve in the foreground. Ctrl-C (or
-SIGTERM) stops both children and waits for them.
+(and a year of cases unless ``--no-cases``), create the demo log-ins (printed), then start the
+worker and serve in the foreground. Ctrl-C (or SIGTERM) stops both children and waits for them.
 """
 
 from __future__ import annotations
