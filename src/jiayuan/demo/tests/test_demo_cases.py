@@ -107,3 +107,17 @@ def test_weights_behave():
     assert season_weight("10001", 7) == 0 and season_weight("10001", 1) > 1
     assert season_weight("06028", 7) > season_weight("06028", 1)
     assert day_factor(dt.date(2026, 2, 18)) < day_factor(dt.date(2026, 3, 4))
+
+
+def test_generate_command_writes_cases_unless_told_not_to(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("generate", scale="street", seed=3, no_cases=True, stdout=StringIO())
+    assert not Case.objects.exists()
+    counts = generate_cases(3, days=3, per_day=4, end=END, through_services=1)
+    # The sample opened through the services carries real numbers and a route event.
+    assert Case.objects.exclude(number__contains="D").count() == counts["through_services"] == 1
+    sampled = Case.objects.exclude(number__contains="D").get()
+    assert sampled.events.filter(action="route").exists()
