@@ -327,6 +327,19 @@ def _places() -> list[Place]:
     return out
 
 
+_unit_memo: dict[tuple[str, int], str | None] = {}
+
+
+def _concrete(table_ref: str, place: Place) -> str | None:
+    """``concrete_unit`` for a place, remembered per neighbourhood (units hang off
+    neighbourhoods and subdistricts, so every compound of one neighbourhood gets the same)."""
+    key = (table_ref, place.neighbourhood_id)
+    if key not in _unit_memo:
+        _unit_memo[key] = concrete_unit(table_ref, neighbourhood=place.neighbourhood,
+                                        subdistrict=place.subdistrict)
+    return _unit_memo[key]
+
+
 def _units_for(rules: list[Rule], code: str, place: Place,
                memo: dict[tuple[str, int], tuple[str, str, tuple[str, ...], str]]
                ) -> tuple[str, str, tuple[str, ...], str]:
@@ -340,8 +353,7 @@ def _units_for(rules: list[Rule], code: str, place: Place,
         tier, rule_id = route.tier, route.rule_id
     except NoRouteFound:
         refs, tier, rule_id = [], "neighbourhood", ""
-    concrete = [u for r in refs if (u := concrete_unit(
-        r, neighbourhood=place.neighbourhood, subdistrict=place.subdistrict))]
+    concrete = [u for r in refs if (u := _concrete(r, place))]
     # Handlers are departments or joint stations (a centre coordinates, it does not handle).
     handlers = [u for u in dict.fromkeys(concrete) if not u.startswith("centre:")]
     lead = handlers[0] if handlers else (place.station or "")
@@ -364,6 +376,7 @@ def generate_cases(seed: int, *, days: int = 365, per_day: float = 30.0,
     end = end or timezone.now()
     if Case.objects.filter(number__contains="D").exists():
         raise Conflict("已有演示工单，请先清空")
+    _unit_memo.clear()  # the registry may have been regenerated since the last run
     places = _places()
     if not places:
         raise ValidationFailed("登记库中没有小区，请先生成演示区")
