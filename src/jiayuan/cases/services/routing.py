@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ class RoutingOutcome:
     triage_reason: str | None = None
     address_match: dict[str, Any] | None = None
     alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    possible_duplicates: tuple[dict[str, Any], ...] = ()
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class RoutingOutcome:
             "suggested_assisting_units": list(self.assisting_units), "rule_id": self.rule_id,
             "triage_reason": self.triage_reason, "address_match": self.address_match,
             "alternatives": [[c, p] for c, p in self.alternatives],
+            "possible_duplicates": list(self.possible_duplicates),
         }
 
 
@@ -265,6 +267,16 @@ def _outcome(case: Case, d: Decision, given: bool,
         address_match=address, alternatives=alts)
 
 
+def _possible_duplicates(case: Case) -> tuple[dict[str, Any], ...]:
+    """The three likeliest earlier reports of the same problem (staff radius, whole district):
+    suggested at intake so the dispatcher can merge (并单) instead of dispatching twice."""
+    from jiayuan.accounts.scope import AreaScope
+    from jiayuan.cases.services.duplicates import find_duplicates
+
+    return tuple({"number": s.case.number, "score": s.score, "reasons": s.reasons}
+                 for s in find_duplicates(case, scope=AreaScope.all(), limit=3))
+
+
 def routing_event(case: Case) -> CaseEvent | None:
     """The case's ``route`` event, if it has been routed."""
     return case.events.filter(action=ROUTE_ACTION).order_by("seq").first()
@@ -292,7 +304,8 @@ def route_new_case(case: Case) -> RoutingOutcome:
             assisting_units=tuple(p.get("suggested_assisting_units") or ()),
             rule_id=p.get("rule_id"), triage_reason=p.get("triage_reason"),
             address_match=p.get("address_match"),
-            alternatives=tuple((a[0], a[1]) for a in p.get("alternatives") or ()))
+            alternatives=tuple((a[0], a[1]) for a in p.get("alternatives") or ()),
+            possible_duplicates=tuple(p.get("possible_duplicates") or ()))
     if locked.state != State.REPORTED.value:
         return RoutingOutcome(source="manual", confidence=None,
                               category=locked.category.code if locked.category else None,
@@ -303,12 +316,12 @@ def route_new_case(case: Case) -> RoutingOutcome:
                rules=current_rules(), threshold=threshold(), place_kinds=_place_kinds(locked),
                category=locked.category.code if given else None)
     outcome = _outcome(locked, d, given, address)
-    fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
     if not given and outcome.source != "triage" and outcome.category:
-        category = Category.objects.filter(code=outcome.category, active=True).first()
-        if category is not None:
-            locked.category = category
-            fields.append("category")
+        locked.category = Category.objects.filter(code=outcome.category, active=True).first()
+    outcome = replace(outcome, possible_duplicates=_possible_duplicates(locked))
+    fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
+    if not given and locked.category is not None:
+        fields.append("category")
     if outcome.source != "triage" and outcome.tier != locked.tier:
         locked.tier = outcome.tier
         fields.append("tier")

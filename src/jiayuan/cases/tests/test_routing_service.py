@@ -150,3 +150,16 @@ def test_concrete_unit_passes_refs_through_and_resolves_table_refs(tiny, units):
     assert concrete_unit("role:operations_centre", neighbourhood=n, subdistrict=s1) == \
         "centre:OC1"
     assert concrete_unit("dept:fire", neighbourhood=n, subdistrict=s1) is None
+
+
+def test_routing_lists_earlier_reports_of_the_same_problem_as_possible_duplicates(tiny):
+    first, _ = open_case(channel="grid_patrol", description="楼下酒吧每天晚上很吵，吵得睡不着",
+                         lng=121.425, lat=31.15)
+    route_new_case(first)
+    again, _ = open_case(channel="hotline_12345", description="楼下酒吧晚上很吵，睡不着",
+                         lng=121.426, lat=31.15)
+    outcome = route_new_case(again)
+    assert [d["number"] for d in outcome.possible_duplicates] == [first.number]
+    payload = CaseEvent.objects.get(case=again, action="route").payload
+    assert payload["possible_duplicates"][0]["number"] == first.number
+    assert CaseEvent.objects.get(case=first, action="route").payload["possible_duplicates"] == []
