@@ -22,6 +22,7 @@ ALIASES: dict[tuple[str, ...], str] = {
     ("worker",): "worker",
     ("index", "compute"): "index_compute",
     ("cases", "classifier"): "cases_classifier",
+    ("cases", "import"): "cases_import",
     ("simulate", "sensors"): "simulate_sensors",
 }
 

@@ -237,4 +237,13 @@ JIAYUAN = {
     "DISTRICT_NAME": os.environ.get("JIAYUAN_DISTRICT_NAME", ""),
     # Phone numbers, ID numbers and names of vulnerable residents are masked in lists.
     "MASK_PERSONAL_DATA": True,
+    # Case routing: the trained text classifier and the confidence below which a case waits in
+    # the manual triage queue (docs/case-routing.md).
+    "CLASSIFIER_PATH": os.environ.get(
+        "JIAYUAN_CLASSIFIER_PATH", str(VAR_DIR / "models" / "case_classifier.joblib")
+    ),
+    "ROUTING_THRESHOLD": float(os.environ.get("JIAYUAN_ROUTING_THRESHOLD", "0.6")),
+    # Duplicate suggestions (FixMyStreet's 250 m for residents, 1 km for staff).
+    "DUPLICATES": {"resident_radius_m": 250, "staff_radius_m": 1000, "window_days": 30,
+                   "closed_days": 14, "min_score": 0.35},
 }

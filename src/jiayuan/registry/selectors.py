@@ -15,6 +15,8 @@ from jiayuan.registry.models import (
     Building,
     Compound,
     Department,
+    District,
+    Entrance,
     GridCell,
     Neighbourhood,
     RegistryEvent,
@@ -126,7 +128,6 @@ def locate(lng: Any, lat: Any, crs: str | None = "wgs84") -> tuple[tuple[float, 
 
 # --- Pages: the registry tree, the map, compound pages and home codes ------------------------
 
-from jiayuan.registry.models import District, Entrance  # noqa: E402  (kept with the section)
 
 TREE_LEVELS: tuple[str, ...] = (
     "district", "subdistrict", "neighbourhood", "compound", "building",

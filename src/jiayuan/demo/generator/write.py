@@ -66,7 +66,14 @@ def _geo(geom: BaseGeometry) -> dict[str, Any]:
 
 
 def wipe_registry() -> None:
-    """Delete every registry row (history rows in ``RegistryEvent`` are kept)."""
+    """Delete every registry row (history rows in ``RegistryEvent`` are kept), and first the
+    demo's cases, which point at registry places."""
+    from jiayuan.cases.models import Case, CaseAttachment, CaseEvent, Notification
+
+    for model in (Notification, CaseAttachment, CaseEvent):
+        model.objects.all()._raw_delete(model.objects.db)  # type: ignore[attr-defined]
+    Case.objects.update(merged_into=None)
+    Case.objects.all()._raw_delete(Case.objects.db)  # type: ignore[attr-defined]
     User.objects.filter(department__isnull=False).update(department=None)
     for model in REGISTRY_MODELS:
         model.objects.all()._raw_delete(model.objects.db)  # type: ignore[attr-defined]

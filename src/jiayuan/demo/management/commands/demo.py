@@ -1,10 +1,10 @@
-"""``jiayuan demo [--port N] [--scale street|pudong] [--seed N]``: a fresh demo, served.
+"""``jiayuan demo [--port N] [--scale street|pudong] [--seed N] [--no-cases]``: a fresh demo.
 
 Settings are already loaded when a management command runs, so every step runs in a child
 process with the demo's environment: ``DATABASE_URL`` pointing at a fresh ``var/demo.sqlite3``
-and ``JIAYUAN_DEMO=1``. Steps: delete the previous demo database, migrate, generate the district,
-create the demo log-ins (printed), then start the worker and serve in the foreground. Ctrl-C (or
-SIGTERM) stops both children and waits for them.
+and ``JIAYUAN_DEMO=1``. Steps: delete the previous demo database, migrate, generate the district
+(and a year of cases unless ``--no-cases``), create the demo log-ins (printed), then start the
+worker and serve in the foreground. Ctrl-C (or SIGTERM) stops both children and waits for them.
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=SCALES, default="street")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
+        parser.add_argument("--no-cases", action="store_true",
+                            help="do not generate the year of demo cases")
 
     def handle(self, *args: Any, host: str, port: int, scale: str, seed: int,
-               no_worker: bool, **options: Any) -> None:
+               no_worker: bool, no_cases: bool = False, **options: Any) -> None:
         var = Path(settings.VAR_DIR)
         var.mkdir(parents=True, exist_ok=True)
         db_path = var / "demo.sqlite3"
@@ -76,7 +78,8 @@ class Command(BaseCommand):
 
         step("» 建库 / migrating a fresh demo database", ["migrate", "--noinput", "-v0"])
         step(f"» 生成演示区 / generating ({scale}, seed {seed})",
-             ["generate", "--scale", scale, "--seed", str(seed)])
+             ["generate", "--scale", scale, "--seed", str(seed),
+              *(["--no-cases"] if no_cases else [])])
         step("» 演示账号 / demo log-ins", ["demo_accounts", "--url", url])
 
         def terminate(signum: int, frame: Any) -> None:

@@ -1,0 +1,341 @@
+"""Routing at intake: what a new case is about, where it is, and who should take it.
+
+``route_new_case`` runs once on a freshly opened case. It wires the pure engine
+(``cases.routing.decide``) to the platform:
+
+* the routing table is the active ``RoutingRule`` rows, or — when there are none — the table
+  shipped in ``cases/routing/data/routing_table.csv``;
+* the category is suggested by the trained classifier when a model file exists (path from
+  ``settings.JIAYUAN["CLASSIFIER_PATH"]``, else env ``JIAYUAN_CLASSIFIER_PATH``, else
+  ``var/models/case_classifier.joblib``), else by the keyword table;
+* a case with an address but no position is placed at the compound the address names
+  (``cases.routing.address`` over the registry's compounds, cached per process and rebuilt
+  when compounds change).
+
+It records the decision on the case (category when suggested with confidence, tier,
+``routing_source``, ``routing_confidence``, place when matched by address) and appends one
+system ``route`` event whose payload carries the suggested lead and assisting units. It does
+NOT dispatch: dispatch stays a staff action (no rule carries an auto-dispatch flag yet).
+A case the engine is unsure about, or for which no rule applies, goes to triage
+(``routing_source="triage"``) with the reason in the event payload.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jiayuan.cases.lifecycle import State
+from jiayuan.cases.models import Case, CaseEvent, Category, RoutingRule
+from jiayuan.cases.routing.address import AddressMatcher, CompoundRecord
+from jiayuan.cases.routing.classifier import TextClassifier
+from jiayuan.cases.routing.decide import Decision, decide
+from jiayuan.cases.routing.errors import ModelFileInvalid
+from jiayuan.cases.routing.suggest import DEFAULT_THRESHOLD
+from jiayuan.cases.routing.table import Rule, Tier, load_rules
+from jiayuan.cases.services import units
+from jiayuan.registry.models import (
+    Compound,
+    Department,
+    JointStation,
+    Neighbourhood,
+    OperationsCentre,
+    Subdistrict,
+)
+
+ROUTE_ACTION = "route"
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingOutcome:
+    """What routing decided for one case (also stored as the ``route`` event's payload)."""
+
+    source: str  # model | keywords | rule | triage
+    confidence: float | None
+    category: str | None
+    tier: str
+    lead_unit: str | None
+    assisting_units: tuple[str, ...] = ()
+    rule_id: str | None = None
+    triage_reason: str | None = None
+    address_match: dict[str, Any] | None = None
+    alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    possible_duplicates: tuple[dict[str, Any], ...] = ()
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "confidence": self.confidence, "category": self.category,
+            "tier": self.tier, "suggested_lead_unit": self.lead_unit,
+            "suggested_assisting_units": list(self.assisting_units), "rule_id": self.rule_id,
+            "triage_reason": self.triage_reason, "address_match": self.address_match,
+            "alternatives": [[c, p] for c, p in self.alternatives],
+            "possible_duplicates": list(self.possible_duplicates),
+        }
+
+
+# --- Configuration ----------------------------------------------------------------------------
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, "JIAYUAN", {}).get(name, default)
+
+
+def classifier_path() -> Path:
+    """Where the trained classifier lives (it may not exist: then keywords are used)."""
+    configured = _setting("CLASSIFIER_PATH", None) or os.environ.get("JIAYUAN_CLASSIFIER_PATH")
+    if configured:
+        return Path(configured)
+    return Path(settings.VAR_DIR) / "models" / "case_classifier.joblib"
+
+
+def threshold() -> float:
+    return float(_setting("ROUTING_THRESHOLD", DEFAULT_THRESHOLD))
+
+
+# --- Per-process caches -----------------------------------------------------------------------
+
+_lock = threading.Lock()
+_model_cache: dict[str, Any] = {"key": None, "model": None}
+_matcher_cache: dict[str, Any] = {"key": None, "matcher": None}
+_default_rules: list[Rule] | None = None
+
+
+def load_model() -> TextClassifier | None:
+    """The trained classifier if its file exists (reloaded when the file changes), else None.
+
+    A damaged or foreign model file is ignored (keywords take over) rather than failing intake.
+    """
+    path = classifier_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        if _model_cache["key"] != key:
+            try:
+                _model_cache["model"] = TextClassifier.load(path)
+            except (ModelFileInvalid, OSError, ValueError):
+                _model_cache["model"] = None
+            _model_cache["key"] = key
+        model: TextClassifier | None = _model_cache["model"]
+        return model
+
+
+def address_matcher() -> AddressMatcher:
+    """The matcher over every compound, rebuilt when a compound is added, removed or saved."""
+    from jiayuan.registry.selectors import compounds_version
+
+    version = compounds_version()
+    with _lock:
+        if _matcher_cache["key"] != version or _matcher_cache["matcher"] is None:
+            records = [
+                CompoundRecord(code=code, name=name, address=address or "", path=path)
+                for code, name, address, path in Compound.objects.order_by("code").values_list(
+                    "code", "name", "address", "path")
+            ]
+            _matcher_cache["matcher"] = AddressMatcher(records)
+            _matcher_cache["key"] = version
+        matcher: AddressMatcher = _matcher_cache["matcher"]
+        return matcher
+
+
+def clear_caches() -> None:
+    """Forget the cached model, matcher and default table (tests, or after retraining)."""
+    global _default_rules
+    with _lock:
+        _model_cache.update(key=None, model=None)
+        _matcher_cache.update(key=None, matcher=None)
+        _default_rules = None
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+def rule_from_row(row: RoutingRule) -> Rule:
+    """A ``RoutingRule`` row as a pure table rule: the category prefix becomes ``<prefix>*``
+    (empty: ``*``), the place prefix gets its trailing slash."""
+    place = row.path_prefix.strip()
+    if place and not place.endswith("/"):
+        place += "/"
+    prefix = row.category_prefix.strip()
+    tier: Tier = row.tier
+    return Rule(rule_id=f"db-{row.pk}", category=f"{prefix}*" if prefix else "*", place=place,
+                tier=tier, lead=row.lead_unit.strip(),
+                assisting=tuple(a for a in (row.assisting_units or []) if a),
+                priority=row.priority)
+
+
+def current_rules() -> list[Rule]:
+    """Active ``RoutingRule`` rows, or the shipped default table when there are none."""
+    global _default_rules
+    rows = list(RoutingRule.objects.filter(active=True))
+    if rows:
+        return [rule_from_row(r) for r in rows]
+    if _default_rules is None:
+        _default_rules = load_rules()
+    return _default_rules
+
+
+# --- Unit resolution --------------------------------------------------------------------------
+
+def concrete_unit(table_ref: str, *, neighbourhood: Neighbourhood | None,
+                  subdistrict: Subdistrict | None) -> str | None:
+    """A routing-table reference (``dept:<kind>``, ``role:<name>``) as a case unit ref
+    (``department:<code>``, ``station:<code>``, ``centre:<code>``) for this place; a concrete
+    ref passes through. None when the place has no such unit (staff choose)."""
+    kind, _, name = table_ref.partition(":")
+    if kind in units.KINDS:
+        return table_ref if units.KINDS[kind].objects.filter(code=name).exists() else None
+    if kind == "dept":
+        qs = Department.objects.filter(kind=name)
+        dept = qs.filter(subdistrict=subdistrict).first() if subdistrict else None
+        if dept is None and subdistrict is not None:
+            dept = qs.filter(subdistrict=None, district_id=subdistrict.district_id).first()
+        return units.ref(dept) if dept else None
+    if kind == "role" and name in ("joint_station", "residents_committee", "property_company"):
+        station = (JointStation.objects.filter(neighbourhood=neighbourhood).first()
+                   if neighbourhood else None)
+        return units.ref(station) if station else None
+    if kind == "role" and name == "operations_centre":
+        centre = (OperationsCentre.objects.filter(subdistrict=subdistrict).first()
+                  if subdistrict else None)
+        if centre is None:
+            centre = OperationsCentre.objects.filter(subdistrict=None).order_by("id").first()
+        return units.ref(centre) if centre else None
+    return None
+
+
+# --- The service ------------------------------------------------------------------------------
+
+def _place_by_address(case: Case) -> dict[str, Any] | None:
+    """Place a case that has address text but no position and no compound; returns the match
+    summary (also when nothing matched, so staff see the candidates)."""
+    if case.compound_id or case.lng is not None or not case.address.strip():
+        return None
+    m = address_matcher().match(case.address)
+    summary: dict[str, Any] = {
+        "status": m.status, "compound": m.code, "score": m.score,
+        "candidates": [[c.code, c.name, c.score] for c in m.candidates[:3]],
+    }
+    if m.code is not None:
+        compound = Compound.objects.select_related("neighbourhood__subdistrict").get(code=m.code)
+        case.compound = compound
+        case.neighbourhood = compound.neighbourhood
+        case.subdistrict = compound.neighbourhood.subdistrict
+        case.path = compound.path
+        case.lng, case.lat = compound.lng, compound.lat
+    return summary
+
+
+def _place_kinds(case: Case) -> set[str]:
+    kinds: set[str] = set()
+    if case.compound is not None:
+        kinds.add(case.compound.compound_type)
+        kinds.update(str(t) for t in case.compound.tags or [])
+    if case.neighbourhood is not None:
+        kinds.add(case.neighbourhood.kind)
+    if case.subdistrict is not None:
+        kinds.add(case.subdistrict.kind)
+    return kinds
+
+
+def _outcome(case: Case, d: Decision, given: bool,
+             address: dict[str, Any] | None) -> RoutingOutcome:
+    s = d.suggestion
+    alts = s.alternatives if s else ()
+    if d.route is None:
+        return RoutingOutcome(
+            source="triage", confidence=s.confidence if s else None, category=d.category,
+            tier=case.tier, lead_unit=None, triage_reason=d.triage_reason,
+            address_match=address, alternatives=alts)
+    lead = concrete_unit(d.route.lead, neighbourhood=case.neighbourhood,
+                         subdistrict=case.subdistrict)
+    assisting = tuple(dict.fromkeys(
+        u for ref in d.route.assisting
+        if (u := concrete_unit(ref, neighbourhood=case.neighbourhood,
+                               subdistrict=case.subdistrict)) and u != lead))
+    return RoutingOutcome(
+        source="rule" if given else (s.source if s else "rule"),
+        confidence=1.0 if given else (s.confidence if s else None), category=d.category,
+        tier=d.route.tier, lead_unit=lead, assisting_units=assisting, rule_id=d.route.rule_id,
+        address_match=address, alternatives=alts)
+
+
+def _possible_duplicates(case: Case) -> tuple[dict[str, Any], ...]:
+    """The three likeliest earlier reports of the same problem (staff radius, whole district):
+    suggested at intake so the dispatcher can merge (并单) instead of dispatching twice."""
+    from jiayuan.accounts.scope import AreaScope
+    from jiayuan.cases.services.duplicates import find_duplicates
+
+    return tuple({"number": s.case.number, "score": s.score, "reasons": s.reasons}
+                 for s in find_duplicates(case, scope=AreaScope.all(), limit=3))
+
+
+def routing_event(case: Case) -> CaseEvent | None:
+    """The case's ``route`` event, if it has been routed."""
+    return case.events.filter(action=ROUTE_ACTION).order_by("seq").first()
+
+
+@transaction.atomic
+def route_new_case(case: Case) -> RoutingOutcome:
+    """Route a freshly opened case (state ``reported``) and record the decision.
+
+    Sets the category (only when none was given and the suggestion is confident and names an
+    active category), the tier and the routing source/confidence; places the case by its
+    address text when it has no position; appends a system ``route`` event with the suggested
+    units. Never dispatches. Routing an already-routed case changes nothing and returns the
+    recorded outcome; a case no longer ``reported`` is left alone (source ``manual``).
+    """
+    locked = Case.objects.select_for_update(of=("self",)).select_related(
+        "category", "compound", "neighbourhood", "subdistrict").get(pk=case.pk)
+    done = routing_event(locked)
+    if done is not None:
+        p = done.payload
+        return RoutingOutcome(
+            source=p.get("source", ""), confidence=p.get("confidence"),
+            category=p.get("category"), tier=p.get("tier", locked.tier),
+            lead_unit=p.get("suggested_lead_unit"),
+            assisting_units=tuple(p.get("suggested_assisting_units") or ()),
+            rule_id=p.get("rule_id"), triage_reason=p.get("triage_reason"),
+            address_match=p.get("address_match"),
+            alternatives=tuple((a[0], a[1]) for a in p.get("alternatives") or ()),
+            possible_duplicates=tuple(p.get("possible_duplicates") or ()))
+    if locked.state != State.REPORTED.value:
+        return RoutingOutcome(source="manual", confidence=None,
+                              category=locked.category.code if locked.category else None,
+                              tier=locked.tier, lead_unit=locked.lead_unit or None)
+    address = _place_by_address(locked)
+    given = locked.category is not None
+    d = decide(locked.description, locked.path, model=None if given else load_model(),
+               rules=current_rules(), threshold=threshold(), place_kinds=_place_kinds(locked),
+               category=locked.category.code if given else None)
+    outcome = _outcome(locked, d, given, address)
+    if not given and outcome.source != "triage" and outcome.category:
+        locked.category = Category.objects.filter(code=outcome.category, active=True).first()
+    outcome = replace(outcome, possible_duplicates=_possible_duplicates(locked))
+    fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
+    if not given and locked.category is not None:
+        fields.append("category")
+    if outcome.source != "triage" and outcome.tier != locked.tier:
+        locked.tier = outcome.tier
+        fields.append("tier")
+    if address is not None and address.get("compound"):
+        fields += ["compound", "neighbourhood", "subdistrict", "path", "lng", "lat"]
+    locked.routing_source = outcome.source
+    locked.routing_confidence = outcome.confidence
+    locked.seq += 1
+    locked.save(update_fields=fields)
+    CaseEvent.objects.create(
+        case=locked, seq=locked.seq, at=timezone.now(), actor=None, actor_role="system",
+        action=ROUTE_ACTION, from_state=locked.state, to_state=locked.state,
+        reason="转人工分拨" if outcome.source == "triage" else "",
+        payload=outcome.as_payload(),
+    )
+    case.refresh_from_db()
+    return outcome

@@ -1,0 +1,145 @@
+"""Repeat reports: suggestions ranked with reasons; merging keeps every reporter following."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jiayuan.accounts.scope import AreaScope, scope_for
+from jiayuan.cases.models import Case, CaseEvent
+from jiayuan.cases.selectors import followers_of, survivor_of
+from jiayuan.cases.services import act, open_case
+from jiayuan.cases.services.duplicates import (
+    distance_m,
+    find_duplicates,
+    merge_cases,
+    text_similarity,
+)
+from jiayuan.core.errors import InvalidTransition, OutOfScope
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=SH)
+LNG, LAT = 121.425, 31.15
+# At latitude 31.15°, 0.001° of longitude is about 95 m.
+STEP_M = distance_m(LNG, LAT, LNG + 0.001, LAT)
+
+
+def report(text, *, dlng=0.0, days=0.0, category="06028", name="", phone="", **kw):
+    case, _ = open_case(channel="hotline_12345", description=text, category_code=category,
+                        lng=LNG + dlng, lat=LAT, reported_at=T0 + dt.timedelta(days=days),
+                        reporter_name=name, reporter_phone=phone, **kw)
+    return case
+
+
+@pytest.fixture
+def staff(tiny, make_user):
+    return make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
+
+
+def test_distance_is_about_95_metres_per_thousandth_of_a_degree_here():
+    assert 90 < STEP_M < 100
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_text_similarity_is_symmetric_and_bounded(a, b):
+    s = text_similarity(a, b)
+    assert 0.0 <= s <= 1.0 and s == text_similarity(b, a)
+
+
+def test_text_similarity_ignores_punctuation_and_width():
+    assert text_similarity("楼下酒吧很吵！", "楼下酒吧很吵") == 1.0
+    assert text_similarity("ＫＴＶ太吵", "ktv太吵") == 1.0
+    assert text_similarity("路灯不亮", "井盖丢了") == 0.0
+
+
+def test_a_nearby_similar_report_of_the_same_category_ranks_first_with_reasons(tiny):
+    # Given three earlier reports near the new one
+    same = report("楼下酒吧每天晚上很吵，吵得睡不着", dlng=0.001, days=-2)
+    related = report("楼道里堆满了杂物", dlng=0.002, days=-3, category="06036")
+    report("路灯坏了", dlng=0.001, days=-1, category="01037")  # another major class
+    new = report("楼下酒吧晚上很吵，睡不着")
+    # When staff look for duplicates
+    found = find_duplicates(new, scope=AreaScope.all())
+    # Then the same-category, similar-text report ranks first, the same major class next,
+    # and the other class is not suggested
+    assert [s.case.pk for s in found] == [same.pk, related.pk]
+    top = found[0]
+    assert top.score > found[1].score
+    assert any(r.startswith("相距约") for r in top.reasons)
+    assert "同一类别（噪声扰民）" in top.reasons
+    assert any(r.startswith("描述相似") for r in top.reasons)
+    assert "同一大类（市容环境类）" in found[1].reasons
+
+
+def test_residents_see_250_metres_and_staff_one_kilometre(tiny):
+    far = report("楼下酒吧很吵", dlng=0.006, days=-1)  # about 570 m away
+    new = report("楼下酒吧很吵")
+    assert [s.case for s in find_duplicates(new, scope=AreaScope.all())] == [far]
+    assert find_duplicates(new, scope=AreaScope.all(), for_staff=False) == []
+
+
+def test_old_merged_and_long_closed_reports_are_not_suggested(tiny, staff, settings):
+    settings.JIAYUAN = {**settings.JIAYUAN, "DUPLICATES": {"window_days": 30}}
+    report("楼下酒吧很吵", days=-40)  # outside the window
+    survivor = report("楼下酒吧很吵", days=-5)
+    merged = report("楼下酒吧很吵", days=-4)
+    merge_cases(user=staff, duplicate=merged, survivor=survivor, note="同一酒吧")
+    new = report("楼下酒吧很吵")
+    assert [s.case for s in find_duplicates(new, scope=AreaScope.all())] == [survivor]
+
+
+def test_suggestions_stay_within_the_viewers_area(tiny, make_user):
+    report("楼下酒吧很吵", days=-1)
+    new = report("楼下酒吧很吵")
+    other = make_user("other", "neighbourhood_staff", tiny.neighbourhoods["S2N1"])
+    assert find_duplicates(new, scope=scope_for(other)) == []
+
+
+def test_cases_without_position_match_within_the_same_compound(tiny):
+    e = tiny.entrances["S1N1C1"]
+    a, _ = open_case(channel="home_code", description="楼道堆物", category_code="06036",
+                     entrance=e, reported_at=T0 - dt.timedelta(days=1))
+    Case.objects.filter(pk=a.pk).update(lng=None, lat=None)
+    b, _ = open_case(channel="home_code", description="楼道堆物严重", category_code="06036",
+                     entrance=e, reported_at=T0)
+    Case.objects.filter(pk=b.pk).update(lng=None, lat=None)
+    b.refresh_from_db()
+    found = find_duplicates(b, scope=AreaScope.all())
+    assert [s.case.pk for s in found] == [a.pk] and "同一小区" in found[0].reasons
+
+
+def test_merging_records_the_follower_and_every_reporter_follows_the_survivor(tiny, staff):
+    survivor = report("楼下酒吧很吵", days=-3, name="张三", phone="13800000001")
+    dup1 = report("酒吧太吵了", days=-2, name="李四", phone="13800000002")
+    dup2 = report("晚上酒吧吵", days=-1, name="王五", phone="13800000003")
+    merge_cases(user=staff, duplicate=dup2, survivor=dup1, note="同一酒吧")
+    merged = merge_cases(user=staff, duplicate=dup1, survivor=survivor, note="同一酒吧")
+    assert merged.state == "merged" and merged.merged_into_id == survivor.pk
+    event = CaseEvent.objects.get(case=dup1, action="merge")
+    assert event.payload["into_case"] == str(survivor.pk)
+    assert event.payload["into_number"] == survivor.number
+    assert event.payload["follower"]["case"] == dup1.number
+    cases, followers = followers_of(survivor)
+    assert [c.pk for c in cases] == [dup1.pk, dup2.pk]
+    assert [f.reporter_name for f in followers] == ["张三", "李四", "王五"]
+    dup2.refresh_from_db()
+    assert survivor_of(dup2) == survivor
+
+
+def test_merge_is_refused_out_of_area_and_after_dispatch_changing_nothing(tiny, staff, make_user):
+    survivor = report("楼下酒吧很吵", days=-3)
+    dup = report("酒吧太吵了", days=-2)
+    other = make_user("other", "neighbourhood_staff", tiny.neighbourhoods["S2N1"])
+    with pytest.raises(OutOfScope):
+        merge_cases(user=other, duplicate=dup, survivor=survivor)
+    act(case=dup, user=staff, kind="accept")
+    act(case=dup, user=staff, kind="dispatch", lead_unit=f"station:JS{tiny.neighbourhoods['S1N1'].code}")
+    with pytest.raises(InvalidTransition):
+        merge_cases(user=staff, duplicate=dup, survivor=survivor)
+    dup.refresh_from_db()
+    assert dup.state == "dispatched" and dup.merged_into_id is None
+    assert not CaseEvent.objects.filter(action="merge").exists()
