@@ -296,18 +296,9 @@ class _Writer:
 
 
 def _snapshot_fields(snap: lc.CaseSnapshot) -> dict[str, Any]:
-    return {
-        "state": snap.state.value, "tier": snap.tier.value, "lead_unit": snap.lead_unit or "",
-        "assisting_units": list(snap.assisting_units), "supervised": snap.supervised,
-        "supervise_count": snap.supervise_count,
-        "extension_pending_amount": snap.extension_pending.amount
-        if snap.extension_pending else None,
-        "extension_pending_unit": snap.extension_pending.unit.value
-        if snap.extension_pending else "",
-        "extension_count": snap.extension_count, "return_count": snap.return_count,
-        "reopened_count": snap.reopened_count,
-        "rating": snap.rating.value if snap.rating else "", "seq": snap.seq,
-    }
+    from jiayuan.cases.services.transitions import snapshot_fields
+
+    return snapshot_fields(snap)
 
 
 STAMPS = {"accepted": "accepted_at", "dispatched": "dispatched_at", "handled": "handled_at",

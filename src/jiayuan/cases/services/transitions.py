@@ -46,6 +46,23 @@ def snapshot_of(case: Case) -> lc.CaseSnapshot:
     )
 
 
+def snapshot_fields(snap: lc.CaseSnapshot) -> dict[str, Any]:
+    """The ``Case`` column values that mirror a lifecycle snapshot (the inverse of
+    ``snapshot_of``, except ``merged_into``)."""
+    return {
+        "state": snap.state.value, "tier": snap.tier.value, "lead_unit": snap.lead_unit or "",
+        "assisting_units": list(snap.assisting_units), "supervised": snap.supervised,
+        "supervise_count": snap.supervise_count,
+        "extension_pending_amount": snap.extension_pending.amount
+        if snap.extension_pending else None,
+        "extension_pending_unit": snap.extension_pending.unit.value
+        if snap.extension_pending else "",
+        "extension_count": snap.extension_count, "return_count": snap.return_count,
+        "reopened_count": snap.reopened_count,
+        "rating": snap.rating.value if snap.rating else "", "seq": snap.seq,
+    }
+
+
 def actor_for(user: Any) -> lc.Actor:
     if user is None or not getattr(user, "is_authenticated", False):
         raise Forbidden("请先登录")
@@ -81,18 +98,7 @@ def _action(kind: str, *, reason: str = "", lead_unit: str | None = None,
 def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime) -> Case:
     snap, ev = tr.snapshot, tr.event
     before_state = case.state
-    fields = {
-        "state": snap.state.value, "tier": snap.tier.value, "lead_unit": snap.lead_unit or "",
-        "assisting_units": list(snap.assisting_units), "supervised": snap.supervised,
-        "supervise_count": snap.supervise_count,
-        "extension_pending_amount": snap.extension_pending.amount
-        if snap.extension_pending else None,
-        "extension_pending_unit": snap.extension_pending.unit.value
-        if snap.extension_pending else "",
-        "extension_count": snap.extension_count, "return_count": snap.return_count,
-        "reopened_count": snap.reopened_count,
-        "rating": snap.rating.value if snap.rating else "", "seq": snap.seq,
-    }
+    fields = snapshot_fields(snap)
     if snap.merged_into:
         fields["merged_into_id"] = int(snap.merged_into)
     if snap.state.value != before_state and snap.state in STAMPS:
