@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from jiayuan.cases.models import Case, CaseEvent, Category, ResponseTemplate, RoutingRule
+from jiayuan.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -27,17 +25,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 @admin.register(ResponseTemplate)
 class ResponseTemplateAdmin(admin.ModelAdmin):
     list_display = ("title", "category", "state", "active")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Case)

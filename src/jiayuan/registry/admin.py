@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jiayuan.core.admin import ReadOnlyAdmin
 from jiayuan.registry import models as m
 from jiayuan.registry.services import save_with_path
 
@@ -105,17 +106,8 @@ class LiaisonAdmin(PlaceAdmin):
 
 
 @admin.register(m.RegistryEvent)
-class RegistryEventAdmin(admin.ModelAdmin):
+class RegistryEventAdmin(ReadOnlyAdmin):
     """Append-only: visible, never edited or deleted from the back office."""
 
     list_display = ("at", "action", "object_type", "object_code", "actor")
     list_filter = ("action", "object_type")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
