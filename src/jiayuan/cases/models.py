@@ -147,6 +147,9 @@ class Case(models.Model):
     # Routing: where the suggestion came from (model / keywords / triage / rule / manual).
     routing_source = models.CharField(max_length=12, blank=True)
     routing_confidence = models.FloatField(null=True, blank=True)
+    # What raised the case in another module, e.g. ``sensors.alarm:42`` or ``council.topic:7``;
+    # that module follows the case's outcome through ``cases.hooks``.
+    source_ref = models.CharField(_("source"), max_length=64, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiayuan.cases.calendar import platform_calendar
-from jiayuan.cases.lifecycle import State
+from jiayuan.cases.lifecycle import State, Tier
 from jiayuan.cases.models import Case, CaseEvent, Category, Channel
 from jiayuan.cases.workdays import TimeLimit, TimeUnit, deadline_for, warning_point
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
@@ -95,12 +95,21 @@ def open_case(
     idempotency_key: str | None = None,
     reported_at: dt.datetime | None = None,
     actor: Any = None,
+    tier: str | None = None,
+    time_limit: TimeLimit | None = None,
+    source_ref: str = "",
 ) -> tuple[Case, bool]:
     """Open a case from any channel; returns ``(case, created)``.
 
     A repeated ``idempotency_key``, or a repeated ``external_id`` on the same channel, returns
     the case already opened (``created`` False) and creates nothing. Refuses an unknown
     channel or category, an empty description and bad coordinates, creating nothing.
+
+    Other modules (sensors, councils, deputies) call this too: ``tier`` overrides the
+    category's default tier (a council escalation opens at the ``operations_centre`` tier), ``time_limit``
+    overrides the category's time limit (a sensor alarm is due in minutes) and ``source_ref``
+    names what raised the case (``sensors.alarm:42``) so that module can follow its outcome
+    through :mod:`jiayuan.cases.hooks`.
     """
     if channel not in Channel.values:
         raise ValidationFailed(f"未知渠道“{channel}”", details={"channel": list(Channel.values)})
@@ -118,7 +127,12 @@ def open_case(
                                    details={"category": [category_code]})
     place = _place(lng, lat, crs, entrance)
     now = reported_at or timezone.now()
-    limit = _limit_of(category)
+    if tier is not None and tier not in {t.value for t in Tier}:
+        raise ValidationFailed(f"未知的处置层级“{tier}”",
+                               details={"tier": [t.value for t in Tier]})
+    if len(source_ref) > 64:
+        raise ValidationFailed("来源标识不能超过 64 个字符")
+    limit = time_limit or _limit_of(category)
     calendar = platform_calendar()
     due = deadline_for(now, limit, calendar=calendar)
     around_the_clock = limit.unit.value in ("minutes", "calendar_days")
@@ -128,7 +142,8 @@ def open_case(
             case = Case.objects.create(
                 number=f"tmp-{idempotency_key or ''}-{timezone.now().timestamp()}"[:24],
                 channel=channel, category=category, description=text,
-                tier=category.default_tier if category else "neighbourhood",
+                tier=tier or (category.default_tier if category else "neighbourhood"),
+                source_ref=source_ref,
                 address=(address or "").strip()[:200], path=_path_of(place),
                 reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
                 reporter_name=reporter_name.strip()[:50],

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiayuan.accounts.scope import scope_for
+from jiayuan.cases import hooks
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.calendar import platform_calendar
 from jiayuan.cases.models import Case, CaseEvent
@@ -113,13 +114,14 @@ def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime) -> C
     for key, value in fields.items():
         setattr(case, key, value)
     case.save(update_fields=[*fields, "updated_at"])
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case, seq=ev.seq, at=ev.at,
         actor=user if getattr(user, "is_authenticated", False) else None,
         actor_role=ev.actor_role.value, action=ev.action.value,
         from_state=ev.from_state.value, to_state=ev.to_state.value, reason=ev.reason,
         payload=dict(ev.payload),
     )
+    hooks.publish(case, event)
     return case
 
 
