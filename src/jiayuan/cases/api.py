@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,7 +31,6 @@ from jiayuan.cases.schemas import (
 )
 from jiayuan.cases.services import act, open_case
 from jiayuan.cases.services.duplicates import find_duplicates, merge_cases
-from jiayuan.cases.services.routing import route_new_case
 from jiayuan.cases.workdays import TimeLimit, TimeUnit
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
 from jiayuan.core.masking import mask_name, mask_phone
@@ -135,16 +133,13 @@ def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
             entrance = entrance_by_home_code(body.home_code)
         except NotFound:
             raise ValidationFailed("家园码无效或已停用", details={"home_code": ["无效"]}) from None
-    with transaction.atomic():
-        case, created = open_case(
-            channel=body.channel, description=body.description, category_code=body.category,
-            lng=body.lng, lat=body.lat, crs=body.crs, address=body.address, entrance=entrance,
-            reporter_name=body.reporter_name, reporter_phone=body.reporter_phone,
-            external_id=body.external_id.strip(), idempotency_key=key,
-            reported_at=_reported_at(body.reported_at), actor=request.user,
-        )
-        if created:
-            route_new_case(case)
+    case, created = open_case(
+        channel=body.channel, description=body.description, category_code=body.category,
+        lng=body.lng, lat=body.lat, crs=body.crs, address=body.address, entrance=entrance,
+        reporter_name=body.reporter_name, reporter_phone=body.reporter_phone,
+        external_id=body.external_id.strip(), idempotency_key=key,
+        reported_at=_reported_at(body.reported_at), actor=request.user,
+    )
     case = _related(Case.objects).get(pk=case.pk)
     return Status(201 if created else 200, created_out(case))
 

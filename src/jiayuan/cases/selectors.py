@@ -191,8 +191,10 @@ def timeline(case: Case, *, public: bool) -> list[TimelineEntry]:
     for ev in events:
         label = (lc.ACTION_LABELS.get(lc.ActionKind(ev.action), ev.action)
                  if ev.action in lc.ActionKind._value2member_map_
-                 else ("补充说明" if ev.action == "note" else "上报" if ev.action == "report"
-                       else ev.action))
+                 else {"note": "补充说明", "report": "上报", "route": "系统分拨"}.get(
+                     ev.action, ev.action))
+        if public and ev.action == "route":
+            continue  # routing suggestions are the platform's own business
         if public:
             text = PUBLIC_TEXT.get(ev.action, label)
             if ev.action in PUBLIC_REASON_ACTIONS and ev.reason:
@@ -207,6 +209,8 @@ def timeline(case: Case, *, public: bool) -> list[TimelineEntry]:
                 if ev.payload.get(key):
                     names = [_unit_name(units, r) for r in str(ev.payload[key]).split(",")]
                     extra.append(("主办：" if key == "lead_unit" else "协办：") + "、".join(names))
+            if ev.action == "route":
+                extra += _route_text(units, ev.payload)
             if ev.payload.get("rating"):
                 extra.append(RATING_LABELS.get(ev.payload["rating"], ev.payload["rating"]))
             if ev.payload.get("extension_amount"):
@@ -221,6 +225,25 @@ def timeline(case: Case, *, public: bool) -> list[TimelineEntry]:
             if ev.to_state in lc.State._value2member_map_ else ev.to_state,
             attachments=tuple(ev.attachments.all()),
         ))
+    return out
+
+
+ROUTE_SOURCES = {"model": "分类模型", "keywords": "关键词", "rule": "分拨规则",
+                 "triage": "人工分拨", "given": "上报类别", "manual": "人工"}
+
+
+def _route_text(units: Any, payload: dict[str, Any]) -> list[str]:
+    """Staff-facing summary of a routing decision: suggested units, basis, confidence."""
+    out = []
+    if payload.get("suggested_lead_unit"):
+        out.append("建议主办：" + _unit_name(units, payload["suggested_lead_unit"]))
+    if payload.get("suggested_assisting_units"):
+        out.append("建议协办：" + "、".join(_unit_name(units, r)
+                                       for r in payload["suggested_assisting_units"]))
+    source = ROUTE_SOURCES.get(payload.get("source", ""), payload.get("source", ""))
+    if source:
+        conf = payload.get("confidence")
+        out.append(f"依据：{source}" + (f"（置信度 {conf:.2f}）" if isinstance(conf, float) else ""))
     return out
 
 

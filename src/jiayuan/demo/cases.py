@@ -16,7 +16,7 @@ Realistic enough to make the case pages, the three rates and the dashboard mean 
 Every case's history is a valid lifecycle path: it is produced by replaying
 ``cases.lifecycle.apply`` in memory, and the resulting rows are bulk-inserted
 (``replay_history`` checks a stored history the same way). A small sample of today's cases is
-opened through the services (``open_case`` + ``route_new_case``) instead.
+opened through the services (``open_case``, which routes them) instead.
 """
 
 from __future__ import annotations
@@ -497,7 +497,6 @@ def _through_services(rng: random.Random, places: list[Place], codes: list[str],
                       categories: dict[str, Category], n: int, end: dt.datetime) -> int:
     """Open ``n`` of today's reports through the services, as a resident or patrol would."""
     from jiayuan.cases.services import open_case
-    from jiayuan.cases.services.routing import route_new_case
 
     made = 0
     for i in range(n):
@@ -508,7 +507,5 @@ def _through_services(rng: random.Random, places: list[Place], codes: list[str],
             description=synthetic.make_text(code, rng), lng=place.lng, lat=place.lat,
             reported_at=end - dt.timedelta(minutes=10 * (n - i)),
             idempotency_key=f"demo-{end:%Y%m%d}-{i}")
-        if created:
-            route_new_case(case)
-            made += 1
+        made += created
     return made

@@ -108,7 +108,7 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
             channel="home_code", description=description, category_code=category_code or None,
             lng=lng if use_point else None, lat=lat if use_point else None, crs="wgs84",
             entrance=None if use_point else entrance, reporter_name=reporter_name,
-            reporter_phone=reporter_phone, idempotency_key=idempotency_key,
+            reporter_phone=reporter_phone, idempotency_key=idempotency_key, route=False,
         )
         if created and use_point and case.compound_id is None:
             # The point lies outside every compound: the entrance places the case instead.
@@ -125,6 +125,10 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
             case.save(update_fields=["entrance", "updated_at"])
         if created and checked:
             _store(case, checked, event=case.events.get(seq=1))
+        if created:
+            from jiayuan.cases.services.routing import route_new_case
+
+            route_new_case(case)
     return case, created
 
 

@@ -98,6 +98,7 @@ def open_case(
     tier: str | None = None,
     time_limit: TimeLimit | None = None,
     source_ref: str = "",
+    route: bool = True,
 ) -> tuple[Case, bool]:
     """Open a case from any channel; returns ``(case, created)``.
 
@@ -110,6 +111,10 @@ def open_case(
     overrides the category's time limit (a sensor alarm is due in minutes) and ``source_ref``
     names what raised the case (``sensors.alarm:42``) so that module can follow its outcome
     through :mod:`jiayuan.cases.hooks`.
+
+    A new case is routed at once (:func:`~jiayuan.cases.services.routing.route_new_case`,
+    keeping an explicit ``tier``); a caller that still has to adjust the case's place first
+    passes ``route=False`` and routes it itself.
     """
     if channel not in Channel.values:
         raise ValidationFailed(f"未知渠道“{channel}”", details={"channel": list(Channel.values)})
@@ -132,11 +137,7 @@ def open_case(
                                details={"tier": [t.value for t in Tier]})
     if len(source_ref) > 64:
         raise ValidationFailed("来源标识不能超过 64 个字符")
-    limit = time_limit or _limit_of(category)
-    calendar = platform_calendar()
-    due = deadline_for(now, limit, calendar=calendar)
-    around_the_clock = limit.unit.value in ("minutes", "calendar_days")
-    warn = warning_point(now, due, around_the_clock=around_the_clock, calendar=calendar)
+    due, warn = _deadline(time_limit or _limit_of(category), now)
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -161,6 +162,12 @@ def open_case(
                 action="report", from_state="", to_state=State.REPORTED.value,
                 payload={"channel": channel, "due_at": due.isoformat()},
             )
+            if route:
+                from jiayuan.cases.services.routing import route_new_case
+
+                route_new_case(case, keep_tier=tier is not None)
+                if category is None and case.category is not None and time_limit is None:
+                    _set_deadline(case, _limit_of(case.category), now)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its case.
         existing = _existing(channel, external_id, idempotency_key)
@@ -168,6 +175,20 @@ def open_case(
             raise
         return existing, False
     return case, True
+
+
+def _deadline(limit: TimeLimit, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The deadline and the warning point of a time limit running from ``start``."""
+    calendar = platform_calendar()
+    due = deadline_for(start, limit, calendar=calendar)
+    around_the_clock = limit.unit.value in ("minutes", "calendar_days")
+    return due, warning_point(start, due, around_the_clock=around_the_clock, calendar=calendar)
+
+
+def _set_deadline(case: Case, limit: TimeLimit, start: dt.datetime) -> None:
+    """Routing chose the category: its time limit replaces the platform default."""
+    case.due_at, case.warn_at = _deadline(limit, start)
+    case.save(update_fields=["due_at", "warn_at", "updated_at"])
 
 
 def _existing(channel: str, external_id: str, idempotency_key: str | None) -> Case | None:

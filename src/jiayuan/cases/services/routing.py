@@ -283,7 +283,7 @@ def routing_event(case: Case) -> CaseEvent | None:
 
 
 @transaction.atomic
-def route_new_case(case: Case) -> RoutingOutcome:
+def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
     """Route a freshly opened case (state ``reported``) and record the decision.
 
     Sets the category (only when none was given and the suggestion is confident and names an
@@ -291,6 +291,7 @@ def route_new_case(case: Case) -> RoutingOutcome:
     address text when it has no position; appends a system ``route`` event with the suggested
     units. Never dispatches. Routing an already-routed case changes nothing and returns the
     recorded outcome; a case no longer ``reported`` is left alone (source ``manual``).
+    ``keep_tier`` keeps a tier the caller set on purpose (a council escalation).
     """
     locked = Case.objects.select_for_update(of=("self",)).select_related(
         "category", "compound", "neighbourhood", "subdistrict").get(pk=case.pk)
@@ -322,6 +323,8 @@ def route_new_case(case: Case) -> RoutingOutcome:
     fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
     if not given and locked.category is not None:
         fields.append("category")
+    if keep_tier:
+        outcome = replace(outcome, tier=locked.tier)
     if outcome.source != "triage" and outcome.tier != locked.tier:
         locked.tier = outcome.tier
         fields.append("tier")

@@ -159,7 +159,7 @@ def test_the_detail_masks_the_reporter_and_lists_the_history(client, tiny, peopl
     body = res.json()
     assert res.status_code == 200
     assert (body["reporter_name"], body["reporter_phone"]) == ("张**", "138****5678")
-    assert [e["action"] for e in body["events"]] == ["report"]
+    assert [e["action"] for e in body["events"]] == ["report", "route"]
 
 
 def test_another_neighbourhoods_case_is_out_of_scope(client, tiny, people, login):
@@ -189,7 +189,7 @@ def test_staff_accept_and_dispatch_through_the_api(client, tiny, people, login):
                    {"kind": "request_extension", "reason": "等材料", "extension_amount": 2,
                     "extension_unit": "fortnights"})
     assert missing.status_code == 422
-    assert Case.objects.get(pk=case.pk).seq == 3
+    assert Case.objects.get(pk=case.pk).seq == 4  # report, route, accept, dispatch
 
 
 def test_merge_through_the_api_makes_the_reporter_follow_the_survivor(client, tiny, people,

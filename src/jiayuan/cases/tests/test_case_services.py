@@ -45,8 +45,9 @@ def test_home_code_report_is_placed_at_its_entrance_with_a_deadline(tiny):
     assert case.number.startswith("JY20261116")
     # No category limit for 06036: the platform default of 5 working days, end of day.
     assert case.due_at.astimezone(SH) == dt.datetime(2026, 11, 23, 17, 30, tzinfo=SH)
-    event = CaseEvent.objects.get(case=case)
-    assert (event.seq, event.action, event.to_state) == (1, "report", "reported")
+    events = CaseEvent.objects.filter(case=case).order_by("seq")
+    assert [(e.seq, e.action, e.to_state) for e in events] == [
+        (1, "report", "reported"), (2, "route", "reported")]
 
 
 def test_category_time_limit_in_working_hours_sets_the_deadline(tiny):
@@ -114,10 +115,11 @@ def test_the_whole_loop_from_report_to_rating(tiny, people):
     assert case.closed_at == MONDAY_10 and case.handled_at == MONDAY_10
     actions = list(case.events.values_list("seq", "action", "from_state", "to_state"))
     assert actions == [
-        (1, "report", "", "reported"), (2, "accept", "reported", "accepted"),
-        (3, "dispatch", "accepted", "dispatched"), (4, "handle", "dispatched", "handled"),
-        (5, "verify_ok", "handled", "verified"), (6, "close", "verified", "closed"),
-        (7, "rate", "closed", "rated"),
+        (1, "report", "", "reported"), (2, "route", "reported", "reported"),
+        (3, "accept", "reported", "accepted"),
+        (4, "dispatch", "accepted", "dispatched"), (5, "handle", "dispatched", "handled"),
+        (6, "verify_ok", "handled", "verified"), (7, "close", "verified", "closed"),
+        (8, "rate", "closed", "rated"),
     ]
 
 
@@ -126,7 +128,7 @@ def test_staff_of_another_neighbourhood_cannot_act_and_nothing_changes(tiny, peo
     with pytest.raises(OutOfScope):
         act(case=case, user=people["other_staff"], kind="accept")
     case.refresh_from_db()
-    assert case.state == "reported" and case.events.count() == 1
+    assert case.state == "reported" and case.events.count() == 2  # report, route
 
 
 def test_a_department_that_was_not_dispatched_cannot_report_it_handled(tiny, people):

@@ -209,9 +209,10 @@ def test_reporter_adds_a_note_with_a_photo(client, entrance):
                       {"note": "晚上九点后完全不亮", "photos": [upload(JPEG)]})
     assert res.status_code == 302
     note = CaseEvent.objects.get(case=case, action="note")
-    assert (note.seq, note.reason, note.to_state) == (2, "晚上九点后完全不亮", "reported")
+    # seq 1 report, 2 route (system), 3 the reporter's note
+    assert (note.seq, note.reason, note.to_state) == (3, "晚上九点后完全不亮", "reported")
     assert note.attachments.count() == 1
-    assert Case.objects.get().seq == 2
+    assert Case.objects.get().seq == 3
 
 
 def test_an_empty_note_is_refused_and_changes_nothing(client, entrance):
@@ -219,7 +220,7 @@ def test_an_empty_note_is_refused_and_changes_nothing(client, entrance):
     case = Case.objects.get()
     res = client.post(f"/t/{case.tracking_token}/note/", {"note": "  "})
     assert res.status_code == 400 and "请填写补充说明" in res.content.decode()
-    assert CaseEvent.objects.filter(case=case).count() == 1
+    assert CaseEvent.objects.filter(case=case).count() == 2  # report and route only
 
 
 def test_rating_before_closure_is_refused_in_chinese(client, entrance):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from jiayuan.cases.models import Case, CaseEvent, RoutingRule
@@ -17,6 +20,8 @@ from jiayuan.cases.services.routing import (
 )
 from jiayuan.registry.models import Department, OperationsCentre
 from jiayuan.registry.services import save_with_path
+
+SH = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +44,7 @@ def units(tiny):
 
 def test_keyword_suggestion_sets_category_tier_and_suggested_lead_without_dispatching(tiny, units):
     # Given a grid-patrol report of a car parked on the pavement, no category chosen
-    case, _ = open_case(channel="grid_patrol", description="有辆小轿车一直停在人行道上，麻烦派人来看看",
+    case, _ = open_case(route=False, channel="grid_patrol", description="有辆小轿车一直停在人行道上，麻烦派人来看看",
                         entrance=tiny.entrances["S1N1C1"])
     # When it is routed with no model file and no database rules
     outcome = route_new_case(case)
@@ -58,7 +63,7 @@ def test_keyword_suggestion_sets_category_tier_and_suggested_lead_without_dispat
 
 
 def test_an_unrecognised_text_goes_to_triage_and_keeps_no_category(tiny):
-    case, _ = open_case(channel="hotline_12345", description="嗯嗯，那个，就是那个事情",
+    case, _ = open_case(route=False, channel="hotline_12345", description="嗯嗯，那个，就是那个事情",
                         entrance=tiny.entrances["S1N1C1"])
     outcome = route_new_case(case)
     case.refresh_from_db()
@@ -73,7 +78,7 @@ def test_a_database_rule_overrides_the_shipped_table_and_resolves_concrete_units
                                assisting_units=["department:CM1"])
     assert [r.rule_id for r in current_rules()] == [
         f"db-{RoutingRule.objects.get().pk}"]
-    case, _ = open_case(channel="home_code", description="楼道里堆满了杂物", category_code="06036",
+    case, _ = open_case(route=False, channel="home_code", description="楼道里堆满了杂物", category_code="06036",
                         entrance=tiny.entrances["S1N1C1"])
     outcome = route_new_case(case)
     case.refresh_from_db()
@@ -87,7 +92,7 @@ def test_a_database_rule_overrides_the_shipped_table_and_resolves_concrete_units
 def test_a_category_without_any_rule_goes_to_triage_with_reason_no_route(tiny):
     RoutingRule.objects.create(category_prefix="09", tier="cross_department",
                                lead_unit="role:operations_centre")
-    case, _ = open_case(channel="home_code", description="楼道里堆满了杂物", category_code="06036",
+    case, _ = open_case(route=False, channel="home_code", description="楼道里堆满了杂物", category_code="06036",
                         entrance=tiny.entrances["S1N1C1"])
     outcome = route_new_case(case)
     assert (outcome.source, outcome.triage_reason) == ("triage", "no_route")
@@ -100,7 +105,7 @@ def test_a_trained_model_file_is_used_when_present(tiny, settings, tmp_path):
     model = TextClassifier().fit([r.text for r in rows], [r.label for r in rows])
     path = model.save(tmp_path / "model.joblib")
     settings.JIAYUAN = {**settings.JIAYUAN, "CLASSIFIER_PATH": str(path)}
-    case, _ = open_case(channel="hotline_12345",
+    case, _ = open_case(route=False, channel="hotline_12345",
                         description="市民来电反映：楼下酒吧每天晚上很吵，吵得睡不着",
                         entrance=tiny.entrances["S1N1C1"])
     outcome = route_new_case(case)
@@ -110,7 +115,7 @@ def test_a_trained_model_file_is_used_when_present(tiny, settings, tmp_path):
 
 
 def test_address_text_without_a_position_places_the_case_at_the_compound(tiny):
-    case, _ = open_case(channel="hotline_12345", description="楼道里堆满了杂物",
+    case, _ = open_case(route=False, channel="hotline_12345", description="楼道里堆满了杂物",
                         address="上海市浦东新区S2N1C2小区3号楼")
     assert case.compound is None
     outcome = route_new_case(case)
@@ -132,7 +137,7 @@ def test_the_address_matcher_is_rebuilt_when_compounds_change(tiny):
 
 
 def test_routing_twice_changes_nothing_the_second_time(tiny):
-    case, _ = open_case(channel="grid_patrol", description="垃圾桶满了没人清运",
+    case, _ = open_case(route=False, channel="grid_patrol", description="垃圾桶满了没人清运",
                         entrance=tiny.entrances["S1N1C1"])
     first = route_new_case(case)
     again = route_new_case(case)
@@ -153,13 +158,49 @@ def test_concrete_unit_passes_refs_through_and_resolves_table_refs(tiny, units):
 
 
 def test_routing_lists_earlier_reports_of_the_same_problem_as_possible_duplicates(tiny):
-    first, _ = open_case(channel="grid_patrol", description="楼下酒吧每天晚上很吵，吵得睡不着",
+    first, _ = open_case(route=False, channel="grid_patrol", description="楼下酒吧每天晚上很吵，吵得睡不着",
                          lng=121.425, lat=31.15)
     route_new_case(first)
-    again, _ = open_case(channel="hotline_12345", description="楼下酒吧晚上很吵，睡不着",
+    again, _ = open_case(route=False, channel="hotline_12345", description="楼下酒吧晚上很吵，睡不着",
                          lng=121.426, lat=31.15)
     outcome = route_new_case(again)
     assert [d["number"] for d in outcome.possible_duplicates] == [first.number]
     payload = CaseEvent.objects.get(case=again, action="route").payload
     assert payload["possible_duplicates"][0]["number"] == first.number
     assert CaseEvent.objects.get(case=first, action="route").payload["possible_duplicates"] == []
+
+
+def test_intake_routes_the_new_case_once(tiny):
+    case, created = open_case(channel="hotline_12345", description="楼道里堆满了杂物",
+                              address="上海市浦东新区S2N1C2小区3号楼")
+    assert created and case.compound == tiny.compounds["S2N1C2"]
+    assert list(case.events.values_list("action", flat=True).order_by("seq")) == [
+        "report", "route"]
+    again, created = open_case(channel="hotline_12345", description="楼道里堆满了杂物",
+                               address="上海市浦东新区S2N1C2小区3号楼")
+    assert created  # no key: a second report, routed on its own
+    route_new_case(case)
+    assert case.events.count() == 2
+
+
+def test_a_category_chosen_by_routing_brings_its_own_time_limit(tiny):
+    # Uncategorised, the platform default (5 working days, end of day) applies; routing names
+    # 06010 暴露垃圾, whose limit is 4 working hours, and the deadline follows it.
+    monday_10 = dt.datetime(2026, 11, 16, 10, 0, tzinfo=SH)
+    kw = {"channel": "hotline_12345", "description": "路面暴露垃圾没人清理",
+          "entrance": tiny.entrances["S1N1C1"], "reported_at": monday_10}
+    unrouted, _ = open_case(route=False, **kw)
+    routed, _ = open_case(**kw)
+    assert unrouted.category is None
+    assert unrouted.due_at.astimezone(SH) == dt.datetime(2026, 11, 23, 17, 30, tzinfo=SH)
+    assert routed.category.code == "06010"
+    assert routed.due_at.astimezone(SH) == dt.datetime(2026, 11, 16, 15, 0, tzinfo=SH)
+    assert routed.warn_at < routed.due_at
+
+
+def test_an_explicit_tier_survives_routing(tiny):
+    case, _ = open_case(channel="council", description="加装电梯协调不成，需区级协调",
+                        category_code="06010", entrance=tiny.entrances["S1N1C1"],
+                        tier="operations_centre")
+    assert case.tier == "operations_centre"
+    assert case.events.filter(action="route").exists()
