@@ -39,6 +39,7 @@ from jiayuan.cases.models import Case, CaseEvent, Category
 from jiayuan.cases.routing import synthetic
 from jiayuan.cases.routing.errors import NoRouteFound
 from jiayuan.cases.routing.table import Rule, load_rules, resolve
+from jiayuan.cases.services.deadlines import DEFAULT_LIMIT
 from jiayuan.cases.services.routing import concrete_unit
 from jiayuan.cases.workdays import TimeLimit, TimeUnit, deadline_for, warning_point
 from jiayuan.core.errors import Conflict, ValidationFailed
@@ -63,7 +64,6 @@ RATINGS = (("satisfied", 0.78), ("basically_satisfied", 0.15), ("dissatisfied", 
 P = {"reject": 0.03, "merge": 0.04, "return": 0.06, "extension": 0.05, "approve": 0.8,
      "verify_failed": 0.04, "late": 0.08, "rate": 0.7, "reopen_if_unhappy": 0.5,
      "supervise": 0.03}
-DEFAULT_LIMIT = TimeLimit(5, TimeUnit.WORKING_DAYS)
 Progress = Callable[[str], None]
 
 

@@ -85,13 +85,18 @@ _lock = threading.Lock()
 
 def _registry_version() -> tuple[Any, ...]:
     """Changes whenever a polygon-bearing table changes (count and newest update)."""
-    from django.db.models import Max
+    from django.db import connection
 
-    parts: list[Any] = []
-    for model in (GridCell, Compound, Neighbourhood, Subdistrict):
-        agg = model.objects.aggregate(n=Count("id"), m=Max("updated_at"))
-        parts += [agg["n"], agg["m"]]
-    return tuple(parts)
+    # One round trip: this runs at every case intake.
+    tables = [connection.ops.quote_name(m._meta.db_table)
+              for m in (GridCell, Compound, Neighbourhood, Subdistrict)]
+    sql = " UNION ALL ".join(
+        f"SELECT {i}, COUNT(*), MAX(updated_at) FROM {t}"  # noqa: S608 - our own table names
+        for i, t in enumerate(tables))
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        rows = sorted(cur.fetchall())
+    return tuple(v for _, n, m in rows for v in (n, m))
 
 
 def place_index() -> PlaceIndex:
@@ -287,13 +292,20 @@ def get_entrance(scope: AreaScope, code: str) -> Entrance:
     return entrance
 
 
+# An entrance's compound, neighbourhood and subdistrict without their polygons (large JSON that
+# intake and the landing page never read).
+LINEAGE_BOUNDARIES = ("building__compound__boundary", "building__compound__neighbourhood__boundary",
+                      "building__compound__neighbourhood__subdistrict__boundary")
+
+
 def entrance_by_home_code(token: str) -> Entrance:
     """The entrance a home-code token names, for the public landing page (no scope: the token
     itself is the permission, and the page shows only the place's name and address).
     Refuses unknown tokens with ``NotFound``."""
     try:
         return Entrance.objects.select_related(
-            "building__compound__neighbourhood__subdistrict").get(home_code=token)
+            "building__compound__neighbourhood__subdistrict").defer(*LINEAGE_BOUNDARIES).get(
+            home_code=token)
     except Entrance.DoesNotExist:
         raise NotFound("该家园码无效或已停用") from None
 

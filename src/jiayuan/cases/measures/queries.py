@@ -222,24 +222,21 @@ def _closed(scope: AreaScope, start: dt.date, end: dt.date, period: str) -> Quer
 def _medians_by_sorting(scope: AreaScope, start: dt.date, end: dt.date, period: str,
                         group_fields: list[str | None],
                         ) -> dict[str | None, dict[tuple[dt.date, str], float | None]]:
-    """The medians for several groupings from ONE read of the closed cases: per grouping,
-    sort by (group, hours) with numpy and take the middle (the mean of the two middle values
-    for an even count, as ``percentile_cont(0.5)``). SQLite only: on PostgreSQL, reading 2
-    million rows into Python costs as much CPU as four ``percentile_cont`` sorts (measured
-    with bench/case_measures.py), so there the database takes the medians."""
+    """The medians for several groupings from ONE read of the closed cases (SQLite, and
+    PostgreSQL when asked): per grouping, sort by (group, hours) with numpy."""
     closed = _closed(scope, start, end, period)
     wanted = [f for f in dict.fromkeys(group_fields) if f]
     on_pg = connection.vendor == "postgresql"
     if on_pg:
         closed = closed.annotate(h=HoursBetween(F("closed_at"), F("reported_at")))
-        cols = ["p", "h", *wanted]  # (kept working on PostgreSQL for comparison)
+        cols = ["p", "h", *wanted]
     else:
         cols = ["p", "reported_at", "closed_at", *wanted]
     periods: list[dt.date] = []
     hours: list[float] = []
     keys: dict[str, list[Any]] = {f: [] for f in wanted}
     for row in closed.values_list(*cols).iterator(chunk_size=20000):
-        periods.append(row[0])
+        periods.append(_date(row[0]))
         if on_pg:
             hours.append(row[1])
             rest = row[2:]
@@ -252,28 +249,91 @@ def _medians_by_sorting(scope: AreaScope, start: dt.date, end: dt.date, period: 
     p_values = sorted(set(periods))
     p_index = {p: i for i, p in enumerate(p_values)}
     p_code = np.fromiter((p_index[p] for p in periods), dtype=np.int64, count=len(periods))
-    out: dict[str | None, dict[tuple[dt.date, str], float | None]] = {}
-    for field in dict.fromkeys(group_fields):
-        labels: list[str] = [""]
-        code = np.zeros(len(h), dtype=np.int64)
-        if field:
-            index: dict[str, int] = {}
-            for k in keys[field]:
-                index.setdefault("" if k is None else str(k), len(index))
-            labels = list(index)
-            code = np.fromiter((index["" if k is None else str(k)] for k in keys[field]),
-                               dtype=np.int64, count=len(h))
-        combined = p_code * max(len(labels), 1) + code
-        order = np.lexsort((h, combined))
-        c_sorted, h_sorted = combined[order], h[order]
-        starts = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
-        ends = np.r_[starts[1:], len(c_sorted)]
-        n = ends - starts
-        mids = (h_sorted[starts + (n - 1) // 2] + h_sorted[starts + n // 2]) / 2.0
-        result: dict[tuple[dt.date, str], float | None] = {}
-        for c, m in zip(c_sorted[starts].tolist(), mids.tolist(), strict=True):
-            result[(_date(p_values[c // max(len(labels), 1)]), labels[c % max(len(labels), 1)])] = m
-        out[field] = result
+    codes: dict[str, tuple[list[str], np.ndarray]] = {}
+    for f in wanted:
+        index: dict[str, int] = {}
+        for k in keys[f]:
+            index.setdefault("" if k is None else str(k), len(index))
+        codes[f] = (list(index), np.fromiter((index["" if k is None else str(k)] for k in keys[f]),
+                                             dtype=np.int64, count=len(h)))
+    return {field: _group_medians(p_values, p_code, h, *(codes[field] if field else ([""], None)))
+            for field in dict.fromkeys(group_fields)}
+
+
+def _group_medians(p_values: list[dt.date], p_code: np.ndarray, h: np.ndarray,
+                   labels: list[str], code: np.ndarray | None,
+                   ) -> dict[tuple[dt.date, str], float | None]:
+    """Median of ``h`` per (period, label): sort by (group, hours), take the middle (the mean
+    of the two middle values for an even count, exactly as ``percentile_cont(0.5)``)."""
+    width = max(len(labels), 1)
+    combined = p_code * width + (code if code is not None else 0)
+    order = np.lexsort((h, combined))
+    c_sorted, h_sorted = combined[order], h[order]
+    starts = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]]) if len(h) else \
+        np.zeros(0, dtype=np.int64)
+    ends = np.r_[starts[1:], len(c_sorted)]
+    n = ends - starts
+    mids = (h_sorted[starts + (n - 1) // 2] + h_sorted[starts + n // 2]) / 2.0
+    return {(p_values[c // width], labels[c % width]): m
+            for c, m in zip(c_sorted[starts].tolist(), mids.tolist(), strict=True)}
+
+
+# One row of a binary COPY of five non-null fixed-width columns (field count, then each
+# field's length and value, big-endian): period (yyyymm), hours, subdistrict, neighbourhood,
+# unit index.
+_COPY_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("p", ">i4"), ("l1", ">i4"), ("h", ">f8"),
+                      ("l2", ">i4"), ("sd", ">i4"), ("l3", ">i4"), ("nb", ">i4"),
+                      ("l4", ">i4"), ("u", ">i4")])
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
+
+
+def _medians_by_copy(scope: AreaScope, start: dt.date, end: dt.date, period: str,
+                     units: list[str],
+                     ) -> dict[str | None, dict[tuple[dt.date, str], float | None]]:
+    """PostgreSQL: the medians of every grouping from ONE binary ``COPY`` of the closed
+    cases' (period, hours, subdistrict, neighbourhood, unit index), read straight into numpy
+    (no Python object per row) and sorted per grouping. Four ``percentile_cont`` queries
+    would scan and sort the year four times. ``units`` are the lead-unit refs the counting
+    pass met; the copy numbers them through a temporary table."""
+    closed = _closed(scope, start, end, period).annotate(
+        h=HoursBetween(F("closed_at"), F("reported_at")))
+    sql, params = closed.values_list(
+        "p", "h", "subdistrict_id", "neighbourhood_id", "lead_unit").query.sql_with_params()
+    raw = connection.connection  # the psycopg connection, inside _analytic_session's atomic
+    with raw.cursor() as cur:
+        cur.execute("CREATE TEMPORARY TABLE measure_unit (ref text PRIMARY KEY, i int4) "
+                    "ON COMMIT DROP")
+        with cur.copy("COPY measure_unit (ref, i) FROM STDIN") as cp:
+            for i, ref in enumerate(units):
+                cp.write_row((ref, i))
+        # ``sql`` is Django-compiled; its params are bound by psycopg.
+        statement = (
+            "COPY (SELECT (EXTRACT(YEAR FROM t.p) * 100 + EXTRACT(MONTH FROM t.p))::int4, "  # noqa: S608
+            "t.h::float8, COALESCE(t.sd, -1)::int4, COALESCE(t.nb, -1)::int4, "
+            "COALESCE(u.i, -1)::int4 "
+            f"FROM ({sql}) AS t (p, h, sd, nb, lu) "
+            "LEFT JOIN measure_unit u ON u.ref = t.lu COLLATE \"C\") TO STDOUT (FORMAT BINARY)")
+        buf = bytearray()
+        with cur.copy(statement, params) as cp:
+            for chunk in cp:
+                buf += chunk
+        cur.execute("DROP TABLE measure_unit")
+    body = memoryview(buf)[_COPY_HEADER:len(buf) - 2]  # trailer: int16 -1
+    rows = np.frombuffer(body, dtype=_COPY_ROW)
+    yyyymm = rows["p"].astype(np.int64)
+    p_list = np.unique(yyyymm)
+    p_values = [dt.date(int(v) // 100, int(v) % 100, 1) for v in p_list.tolist()]
+    p_code = np.searchsorted(p_list, yyyymm)
+    h = rows["h"].astype(np.float64)
+    out: dict[str | None, dict[tuple[dt.date, str], float | None]] = {
+        None: _group_medians(p_values, p_code, h, [""], None)}
+    for field, column in (("subdistrict_id", "sd"), ("neighbourhood_id", "nb")):
+        ids = rows[column].astype(np.int64)
+        uniq = np.unique(ids)
+        labels = ["" if v < 0 else str(v) for v in uniq.tolist()]
+        out[field] = _group_medians(p_values, p_code, h, labels, np.searchsorted(uniq, ids))
+    unit_index = rows["u"].astype(np.int64)
+    out["lead_unit"] = _group_medians(p_values, p_code, h, [""] + list(units), unit_index + 1)
     return out
 
 
@@ -338,16 +398,17 @@ def all_measures(scope: AreaScope, *, period: str, start: dt.date, end: dt.date,
     """:func:`measures` for every grouping from ONE counting pass at the finest grain
     (period × subdistrict × neighbourhood × lead unit), summed up per grouping in Python —
     the counts add up, so this equals four passes at a quarter of the scanning. The medians
-    do not add up: on PostgreSQL one ``percentile_cont`` query per grouping; on SQLite one
-    read of the closed cases' hours, sorted per grouping."""
+    do not add up: one read of the closed cases' hours (a binary ``COPY`` on PostgreSQL),
+    sorted per grouping with numpy."""
     _check(None, period, now)
     cfg = config or MeasureConfig()
     fine = [f for f in GROUP_FIELDS.values() if f]
     with _analytic_session():
         raw = _count_rows(scope, start, end, period, fine, now, cfg)
         if connection.vendor == "postgresql":
-            medians = {g: _medians(scope, start, end, period, f)
-                       for g, f in GROUP_FIELDS.items()}
+            units = sorted({r["lead_unit"] for r in raw if r["lead_unit"]})
+            by_field = _medians_by_copy(scope, start, end, period, units)
+            medians = {g: by_field[f] for g, f in GROUP_FIELDS.items()}
         else:
             by_field = _medians_by_sorting(scope, start, end, period,
                                            list(GROUP_FIELDS.values()))

@@ -68,9 +68,11 @@ def bigrams(text: str) -> frozenset[str]:
     return frozenset(s[i:i + 2] for i in range(len(s) - 1))
 
 
-def text_similarity(a: str, b: str) -> float:
-    """Jaccard index of the character bigrams of ``a`` and ``b`` (0 = nothing shared)."""
-    x, y = bigrams(a), bigrams(b)
+def text_similarity(a: str | frozenset[str], b: str | frozenset[str]) -> float:
+    """Jaccard index of the character bigrams of ``a`` and ``b`` (0 = nothing shared);
+    either may be given as its bigrams already."""
+    x = a if isinstance(a, frozenset) else bigrams(a)
+    y = b if isinstance(b, frozenset) else bigrams(b)
     if not x or not y:
         return 0.0
     return len(x & y) / len(x | y)
@@ -86,9 +88,34 @@ class DuplicateSuggestion:
     reasons: list[str] = field(default_factory=list)
 
 
-def _closeness(case: Case, other: Case, radius: float) -> tuple[float | None, float | None, str]:
+@dataclass(frozen=True)
+class _Candidate:
+    """The few columns scoring needs (a full ``Case`` is loaded only for the winners)."""
+
+    pk: int
+    lng: float | None
+    lat: float | None
+    compound_id: int | None
+    category_id: int | None
+    category_name: str
+    major_code: str
+    major_name: str
+    reported_at: dt.datetime
+    state: str
+    description: str
+
+
+CANDIDATE_FIELDS = ("pk", "lng", "lat", "compound_id", "category_id", "category__name",
+                    "category__major_code", "category__major_name", "reported_at", "state",
+                    "description")
+MAX_CANDIDATES = 500
+
+
+def _closeness(case: Case, other: _Candidate,
+               radius: float) -> tuple[float | None, float | None, str]:
     """(closeness in [0, 1] or None when too far / unknown, distance, reason)."""
-    if None not in (case.lng, case.lat, other.lng, other.lat):
+    if case.lng is not None and case.lat is not None and other.lng is not None \
+            and other.lat is not None:
         d = distance_m(case.lng, case.lat, other.lng, other.lat)
         if d > radius:
             return None, d, ""
@@ -103,6 +130,8 @@ def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
     """Likely repeats of ``case`` within ``scope``, best first, each with its reasons.
 
     Refuses nothing: a case with neither position nor compound simply has no candidates.
+    Scores the (at most 500 most recent) candidates on a few columns and loads only the
+    ``limit`` best as cases: it runs at every intake, so it must stay cheap.
     """
     cfg = config()
     radius = cfg["staff_radius_m"] if for_staff else cfg["resident_radius_m"]
@@ -124,20 +153,22 @@ def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
         qs = qs.filter(compound_id=case.compound_id)
     else:
         return []
-    out: list[DuplicateSuggestion] = []
-    for other in qs[:500]:
+    mine = bigrams(case.description)
+    scored: list[tuple[float, dt.datetime, int, float | None, float, float, list[str]]] = []
+    for row in qs.values_list(*CANDIDATE_FIELDS)[:MAX_CANDIDATES]:
+        other = _Candidate(*row)
         closeness, dist, where = _closeness(case, other, radius)
         if closeness is None:
             continue
-        sim = text_similarity(case.description, other.description)
+        sim = text_similarity(mine, other.description)
         reasons = [where]
         cat = 0.0
         if case.category_id and case.category_id == other.category_id:
             cat = 1.0
-            reasons.append(f"同一类别（{other.category.name}）")
-        elif major and other.category and other.category.major_code == major:
+            reasons.append(f"同一类别（{other.category_name}）")
+        elif major and other.major_code == major:
             cat = 0.5
-            reasons.append(f"同一大类（{other.category.major_name}）")
+            reasons.append(f"同一大类（{other.major_name}）")
         days = abs((case.reported_at - other.reported_at).total_seconds()) / 86400
         recency = max(0.0, 1.0 - days / cfg["window_days"])
         reasons.append(f"相隔 {days:.0f} 天" if days >= 1 else "同一天内")
@@ -148,11 +179,14 @@ def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
         score = (WEIGHTS["text"] * sim + WEIGHTS["closeness"] * closeness
                  + WEIGHTS["category"] * cat + WEIGHTS["recency"] * recency)
         if score >= cfg["min_score"]:
-            out.append(DuplicateSuggestion(other, round(score, 3),
-                                           None if dist is None else round(dist, 1),
-                                           round(days, 2), round(sim, 3), reasons))
-    out.sort(key=lambda s: (-s.score, s.case.reported_at, s.case.pk))
-    return out[:limit]
+            scored.append((round(score, 3), other.reported_at, other.pk,
+                           None if dist is None else round(dist, 1), round(days, 2),
+                           round(sim, 3), reasons))
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    best = scored[:limit]
+    cases = Case.objects.select_related("category", "compound").in_bulk([t[2] for t in best])
+    return [DuplicateSuggestion(cases[pk], score, dist, days, sim, reasons)
+            for score, _, pk, dist, days, sim, reasons in best]
 
 
 @transaction.atomic

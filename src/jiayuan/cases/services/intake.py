@@ -8,24 +8,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jiayuan.cases.calendar import platform_calendar
 from jiayuan.cases.lifecycle import State, Tier
 from jiayuan.cases.models import Case, CaseEvent, Category, Channel
-from jiayuan.cases.workdays import TimeLimit, TimeUnit, deadline_for, warning_point
+from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
+from jiayuan.cases.workdays import TimeLimit
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
 from jiayuan.registry.geo import CoordinateError
 from jiayuan.registry.models import Compound, District, Entrance, Neighbourhood, Subdistrict
 
-# 12345 practice: consultation and help 3 working days, suggestion and complaint 13
-# (cn-urban-management-reference.md, 12345 examples [C]); a category's own limit wins.
-DEFAULT_LIMIT = TimeLimit(5, TimeUnit.WORKING_DAYS)
 MAX_DESCRIPTION = 2000
-
-
-def _limit_of(category: Category | None) -> TimeLimit:
-    if category is not None and category.time_limit_amount and category.time_limit_unit:
-        return TimeLimit.parse(category.time_limit_amount, category.time_limit_unit)
-    return DEFAULT_LIMIT
 
 
 def _clean_text(description: Any) -> str:
@@ -57,13 +48,14 @@ def _place(lng: Any, lat: Any, crs: str | None,
         raise InvalidCoordinates(str(exc)) from None
     out: dict[str, Any] = {"lng": x, "lat": y, "grid_cell_code": loc.grid_cell or ""}
     if loc.compound:
-        out["compound"] = Compound.objects.select_related("neighbourhood__subdistrict").get(
-            code=loc.compound)
+        out["compound"] = Compound.objects.select_related("neighbourhood__subdistrict").defer(
+            "boundary", "neighbourhood__boundary", "neighbourhood__subdistrict__boundary",
+        ).get(code=loc.compound)
         out["neighbourhood"] = out["compound"].neighbourhood
         out["subdistrict"] = out["neighbourhood"].subdistrict
     elif loc.neighbourhood:
-        out["neighbourhood"] = Neighbourhood.objects.select_related("subdistrict").get(
-            code=loc.neighbourhood)
+        out["neighbourhood"] = Neighbourhood.objects.select_related("subdistrict").defer(
+            "boundary", "subdistrict__boundary").get(code=loc.neighbourhood)
         out["subdistrict"] = out["neighbourhood"].subdistrict
     elif loc.subdistrict:
         out["subdistrict"] = Subdistrict.objects.get(code=loc.subdistrict)
@@ -137,7 +129,7 @@ def open_case(
                                details={"tier": [t.value for t in Tier]})
     if len(source_ref) > 64:
         raise ValidationFailed("来源标识不能超过 64 个字符")
-    due, warn = _deadline(time_limit or _limit_of(category), now)
+    due, warn = deadline_and_warning(time_limit or limit_of(category), now)
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -163,11 +155,10 @@ def open_case(
                 payload={"channel": channel, "due_at": due.isoformat()},
             )
             if route:
-                from jiayuan.cases.services.routing import route_new_case
+                from jiayuan.cases.services.routing import route_fresh_case
 
-                route_new_case(case, keep_tier=tier is not None)
-                if category is None and case.category is not None and time_limit is None:
-                    _set_deadline(case, _limit_of(case.category), now)
+                route_fresh_case(case, keep_tier=tier is not None,
+                                 keep_deadline=time_limit is not None)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its case.
         existing = _existing(channel, external_id, idempotency_key)
@@ -175,20 +166,6 @@ def open_case(
             raise
         return existing, False
     return case, True
-
-
-def _deadline(limit: TimeLimit, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The deadline and the warning point of a time limit running from ``start``."""
-    calendar = platform_calendar()
-    due = deadline_for(start, limit, calendar=calendar)
-    around_the_clock = limit.unit.value in ("minutes", "calendar_days")
-    return due, warning_point(start, due, around_the_clock=around_the_clock, calendar=calendar)
-
-
-def _set_deadline(case: Case, limit: TimeLimit, start: dt.datetime) -> None:
-    """Routing chose the category: its time limit replaces the platform default."""
-    case.due_at, case.warn_at = _deadline(limit, start)
-    case.save(update_fields=["due_at", "warn_at", "updated_at"])
 
 
 def _existing(channel: str, external_id: str, idempotency_key: str | None) -> Case | None:

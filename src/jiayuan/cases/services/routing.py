@@ -41,6 +41,7 @@ from jiayuan.cases.routing.errors import ModelFileInvalid
 from jiayuan.cases.routing.suggest import DEFAULT_THRESHOLD
 from jiayuan.cases.routing.table import Rule, Tier, load_rules
 from jiayuan.cases.services import units
+from jiayuan.cases.services.deadlines import DEFAULT_LIMIT, deadline_and_warning, limit_of
 from jiayuan.registry.models import (
     Compound,
     Department,
@@ -283,7 +284,8 @@ def routing_event(case: Case) -> CaseEvent | None:
 
 
 @transaction.atomic
-def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
+def route_new_case(case: Case, *, keep_tier: bool = False,
+                   keep_deadline: bool = False) -> RoutingOutcome:
     """Route a freshly opened case (state ``reported``) and record the decision.
 
     Sets the category (only when none was given and the suggestion is confident and names an
@@ -291,10 +293,12 @@ def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
     address text when it has no position; appends a system ``route`` event with the suggested
     units. Never dispatches. Routing an already-routed case changes nothing and returns the
     recorded outcome; a case no longer ``reported`` is left alone (source ``manual``).
-    ``keep_tier`` keeps a tier the caller set on purpose (a council escalation).
+    ``keep_tier`` keeps a tier the caller set on purpose (a council escalation); unless
+    ``keep_deadline``, a category chosen here brings its own time limit (from the report).
     """
     locked = Case.objects.select_for_update(of=("self",)).select_related(
-        "category", "compound", "neighbourhood", "subdistrict").get(pk=case.pk)
+        "category", "compound", "neighbourhood", "subdistrict").defer(
+        "compound__boundary", "neighbourhood__boundary", "subdistrict__boundary").get(pk=case.pk)
     done = routing_event(locked)
     if done is not None:
         p = done.payload
@@ -311,6 +315,16 @@ def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
         return RoutingOutcome(source="manual", confidence=None,
                               category=locked.category.code if locked.category else None,
                               tier=locked.tier, lead_unit=locked.lead_unit or None)
+    outcome = route_fresh_case(locked, keep_tier=keep_tier, keep_deadline=keep_deadline)
+    case.refresh_from_db()
+    return outcome
+
+
+def route_fresh_case(locked: Case, *, keep_tier: bool = False,
+                     keep_deadline: bool = False) -> RoutingOutcome:
+    """The body of :func:`route_new_case` for a case the caller holds and knows unrouted:
+    ``open_case`` routes the row it has just inserted (no lock, no re-read needed). Updates
+    ``locked`` in place."""
     address = _place_by_address(locked)
     given = locked.category is not None
     d = decide(locked.description, locked.path, model=None if given else load_model(),
@@ -323,6 +337,10 @@ def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
     fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
     if not given and locked.category is not None:
         fields.append("category")
+        limit = limit_of(locked.category)
+        if not keep_deadline and limit != DEFAULT_LIMIT:
+            locked.due_at, locked.warn_at = deadline_and_warning(limit, locked.reported_at)
+            fields += ["due_at", "warn_at"]
     if keep_tier:
         outcome = replace(outcome, tier=locked.tier)
     if outcome.source != "triage" and outcome.tier != locked.tier:
@@ -340,5 +358,4 @@ def route_new_case(case: Case, *, keep_tier: bool = False) -> RoutingOutcome:
         reason="转人工分拨" if outcome.source == "triage" else "",
         payload=outcome.as_payload(),
     )
-    case.refresh_from_db()
     return outcome

@@ -40,7 +40,7 @@ def test_demo_serves_the_login_page_then_stops_cleanly_on_ctrl_c(tmp_path: Path)
     url = f"http://127.0.0.1:{port}/login/"
     try:
         status = None
-        for _ in range(240):  # bounded wait: up to about two minutes on a slow machine
+        for _ in range(480):  # bounded wait: up to about four minutes on a loaded machine
             status = _status(url)
             if status == 200 or proc.poll() is not None:
                 break

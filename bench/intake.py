@@ -1,0 +1,241 @@
+"""Bench: case intake through the HTTP API, with routing, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jy_bench_intake \\
+        .venv/bin/python bench/intake.py [--cases 3000] [--clients 16] [--servers 2] [--scale street]
+
+Builds the demo registry (``--scale street``: 80 compounds; ``pudong``: 2,814) in the bench
+database, trains the routing classifier on synthetic work orders, starts ``--servers`` web
+processes (``jiayuan serve``, waitress, as a deployment runs several behind its proxy) and
+posts ``--cases`` reports from ``--clients`` threads over keep-alive HTTP with an API token:
+a third placed by position, a third by home code, a third by address text; half without a
+category (the classifier picks it). Every POST carries its own ``Idempotency-Key``; a final
+pass re-posts a sample of them and checks nothing new is created. Then it counts, in the
+database, the cases and their ``route`` events, and prints cases/s, latency p50/p95/p99 and
+the ratio to the 300 cases/s target (≥ 1 meets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TARGET_PER_S = 300.0
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jy_bench_intake"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup_django(url: str, var_dir: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["JIAYUAN_VAR_DIR"] = var_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "jiayuan.config.settings"
+    os.environ.setdefault("JIAYUAN_LOG_LEVEL", "ERROR")
+    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from sla_sweep import ensure_database
+
+    ensure_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build(scale: str) -> tuple[str, list[dict[str, object]]]:
+    """The registry (once), a hotline-desk user with a token, and the report bodies' places."""
+    from django.db import connection
+
+    from jiayuan.accounts.services import issue_token
+    from jiayuan.accounts.testing import make_user
+    from jiayuan.registry.models import Compound, District, Entrance
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE cases_notification, cases_caseevent, cases_caseattachment, "
+                    "cases_case RESTART IDENTITY CASCADE")
+    if not District.objects.exists():
+        from jiayuan.demo.generator import generate
+
+        t0 = time.perf_counter()
+        generate(scale, 1)
+        print(f"built the {scale} registry in {time.perf_counter() - t0:.1f} s")
+    district = District.objects.get()
+    from django.contrib.auth import get_user_model
+
+    desk = get_user_model().objects.filter(username="bench-desk").first()
+    if desk is None:
+        desk = make_user("bench-desk", "duty_officer", district, phone="13800000000")
+    token = issue_token(user=desk, name=f"bench-{time.time():.0f}")
+
+    rng = random.Random(7)
+    compounds = list(Compound.objects.exclude(lng=None).values("name", "lng", "lat"))
+    entrances = list(Entrance.objects.values_list("home_code", flat=True)[:2000])
+    places: list[dict[str, object]] = []
+    for i in range(3000):
+        kind = i % 3
+        if kind == 0:
+            c = rng.choice(compounds)
+            places.append({"lng": c["lng"], "lat": c["lat"]})
+        elif kind == 1:
+            places.append({"home_code": rng.choice(entrances)})
+        else:
+            c = rng.choice(compounds)
+            places.append({"address": f"上海市浦东新区{c['name']}{rng.randint(1, 20)}号楼"})
+    return token, places
+
+
+def train_classifier(folder: Path) -> str:
+    from jiayuan.cases.routing.classifier import TextClassifier
+    from jiayuan.cases.routing.synthetic import generate
+
+    rows = generate(6000, seed=11, label_noise=0.02)
+    path = TextClassifier().fit([r.text for r in rows], [r.label for r in rows]).save(
+        folder / "case_classifier.joblib")
+    return str(path)
+
+
+def start_servers(n: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    import socket
+
+    procs, ports = [], []
+    for _ in range(n):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        procs.append(subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "jiayuan"), "serve", "--port", str(port),
+             "--threads", "6"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        ports.append(port)
+    for port in ports:
+        for _ in range(120):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/v1/openapi.json")
+                conn.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise SystemExit(f"web process on {port} did not start")
+    return procs, ports
+
+
+def bodies(n: int, places: list[dict[str, object]], seed: int) -> list[dict[str, object]]:
+    from jiayuan.cases.routing.synthetic import generate
+
+    rows = generate(n, seed=seed)
+    out = []
+    for i, row in enumerate(rows):
+        body: dict[str, object] = {"channel": "hotline_12345", "description": row.text,
+                                   **places[i % len(places)]}
+        if i % 2:
+            body["category"] = row.label
+        out.append(body)
+    return out
+
+
+def post_all(ports: list[int], token: str, items: list[tuple[str, dict[str, object]]],
+             clients: int) -> tuple[list[float], dict[int, int], float]:
+    """POST every (key, body) from ``clients`` threads; returns latencies (ms), status counts."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    cursor = iter(range(len(items)))
+
+    def worker(w: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", ports[w % len(ports)], timeout=120)
+        mine: list[float] = []
+        seen: dict[int, int] = {}
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                break
+            key, body = items[i]
+            data = json.dumps(body).encode()
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/cases/cases", body=data, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                "Idempotency-Key": key})
+            res = conn.getresponse()
+            res.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            seen[res.status] = seen.get(res.status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in seen.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--scale", choices=("street", "pudong"), default="street")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        raise SystemExit("this bench needs PostgreSQL (DATABASE_URL=postgres://…)")
+    folder = Path(tempfile.mkdtemp(prefix="jy-bench-intake-"))
+    setup_django(url, str(folder))
+    token, places = build(args.scale)
+    model = train_classifier(folder)
+    env = {**os.environ, "JIAYUAN_CLASSIFIER_PATH": model, "JIAYUAN_LOG_LEVEL": "ERROR"}
+    procs, ports = start_servers(args.servers, env)
+    try:
+        warm = [(f"warm-{i}", b) for i, b in enumerate(bodies(20 * args.servers, places, 1))]
+        post_all(ports, token, warm, args.servers * 2)
+        items = [(f"bench-{i}", b) for i, b in enumerate(bodies(args.cases, places, 2))]
+        lat, statuses, wall = post_all(ports, token, items, args.clients)
+        retry = items[: max(1, args.cases // 10)]
+        _, retry_statuses, _ = post_all(ports, token, retry, args.clients)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+
+    from jiayuan.cases.models import Case, CaseEvent
+
+    made = Case.objects.filter(idempotency_key__startswith="bench-").count()
+    routed = CaseEvent.objects.filter(case__idempotency_key__startswith="bench-",
+                                      action="route").count()
+    triage = Case.objects.filter(idempotency_key__startswith="bench-",
+                                 routing_source="triage").count()
+    placed = Case.objects.filter(idempotency_key__startswith="bench-",
+                                 compound__isnull=False).count()
+    q = statistics.quantiles(lat, n=100)
+    rate = args.cases / wall
+    print(f"posted {args.cases} cases from {args.clients} clients to {args.servers} web "
+          f"processes in {wall:.1f} s; statuses {statuses}")
+    print(f"in the database: {made} cases, {routed} route events, {placed} placed in a "
+          f"compound, {triage} in triage")
+    print(f"retried {len(retry)} keys: statuses {retry_statuses}, cases still {made}")
+    print(f"latency p50 {q[49]:.0f} ms  p95 {q[94]:.0f} ms  p99 {q[98]:.0f} ms")
+    ok = made == args.cases == routed and statuses.get(201) == args.cases \
+        and retry_statuses.get(200) == len(retry)
+    print(f"cases_per_s={rate:.0f} target={TARGET_PER_S:.0f} ratio={rate / TARGET_PER_S:.2f} "
+          f"correct={'yes' if ok else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
