@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,6 +24,8 @@ from jiayuan.cases.lifecycle import OPEN_STATES
 from jiayuan.cases.models import Case
 from jiayuan.cases.schemas import (
     ActionIn,
+    CaseBatchIn,
+    CaseBatchOut,
     CaseCreatedOut,
     CaseDetailOut,
     CaseIn,
@@ -31,8 +34,9 @@ from jiayuan.cases.schemas import (
 )
 from jiayuan.cases.services import act, open_case
 from jiayuan.cases.services.duplicates import find_duplicates, merge_cases
+from jiayuan.cases.services.routing import routing_batch
 from jiayuan.cases.workdays import TimeLimit, TimeUnit
-from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
+from jiayuan.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from jiayuan.core.masking import mask_name, mask_phone
 
 router = Router(tags=["cases"])
@@ -119,12 +123,7 @@ def _reported_at(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-@router.post("/cases", response={200: CaseCreatedOut, 201: CaseCreatedOut},
-             summary="Open a case (idempotent with an Idempotency-Key header)")
-def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
-    if not (_by_token(request) or _is_staff(request.user)):
-        raise Forbidden("只有工作人员或接口令牌可以提交工单")
-    key = request.headers.get("Idempotency-Key")
+def _open(request: HttpRequest, body: CaseIn, key: str | None) -> tuple[Case, bool]:
     entrance = None
     if body.home_code:
         from jiayuan.registry.selectors import entrance_by_home_code
@@ -133,15 +132,52 @@ def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
             entrance = entrance_by_home_code(body.home_code)
         except NotFound:
             raise ValidationFailed("家园码无效或已停用", details={"home_code": ["无效"]}) from None
-    case, created = open_case(
+    return open_case(
         channel=body.channel, description=body.description, category_code=body.category,
         lng=body.lng, lat=body.lat, crs=body.crs, address=body.address, entrance=entrance,
         reporter_name=body.reporter_name, reporter_phone=body.reporter_phone,
         external_id=body.external_id.strip(), idempotency_key=key,
         reported_at=_reported_at(body.reported_at), actor=request.user,
     )
+
+
+@router.post("/cases", response={200: CaseCreatedOut, 201: CaseCreatedOut},
+             summary="Open a case (idempotent with an Idempotency-Key header)")
+def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
+    if not (_by_token(request) or _is_staff(request.user)):
+        raise Forbidden("只有工作人员或接口令牌可以提交工单")
+    case, created = _open(request, body, request.headers.get("Idempotency-Key"))
     case = _related(Case.objects).get(pk=case.pk)
     return Status(201 if created else 200, created_out(case))
+
+
+@router.post("/cases/batch", response={200: CaseBatchOut},
+             summary="Open up to 500 cases at once, all or none (each item idempotent on its key)")
+def create_cases(request: HttpRequest, body: CaseBatchIn) -> dict[str, Any]:
+    """For systems that forward work orders in bulk (the 12345 platform, sensor gateways):
+    one transaction, one classifier call and one read of the routing table for the batch.
+    Any bad item refuses the whole batch (422, every item's problem listed by index) and
+    creates nothing; a retried batch answers each item ``created: false``."""
+    if not (_by_token(request) or _is_staff(request.user)):
+        raise Forbidden("只有工作人员或接口令牌可以提交工单")
+    keys = [item.idempotency_key for item in body.cases if item.idempotency_key]
+    if len(keys) != len(set(keys)):
+        raise ValidationFailed("同一批次中幂等键重复", details={"idempotency_key": ["重复"]})
+    problems: list[dict[str, Any]] = []
+    results: list[tuple[Case, bool]] = []
+    with routing_batch([item.description for item in body.cases]), transaction.atomic():
+        for i, item in enumerate(body.cases):
+            try:
+                results.append(_open(request, item, item.idempotency_key))
+            except DomainError as exc:
+                problems.append({"index": i, "code": exc.code, "message": exc.message,
+                                 "details": exc.details})
+        if problems:
+            raise ValidationFailed(f"批量提交中有 {len(problems)} 条有误，未创建任何工单",
+                                   details={"items": problems})
+    by_pk = _related(Case.objects).in_bulk([c.pk for c, _ in results])
+    return {"created": sum(1 for _, made in results if made),
+            "cases": [{**created_out(by_pk[c.pk]), "created": made} for c, made in results]}
 
 
 # --- Staff reads and actions -------------------------------------------------------------------

@@ -26,6 +26,16 @@ class CaseIn(Schema):
     reported_at: dt.datetime | None = None
 
 
+class CaseBatchItem(CaseIn):
+    """One case of a batch, with its own idempotency key (the header's role for one case)."""
+
+    idempotency_key: str | None = Field(None, min_length=1, max_length=100)
+
+
+class CaseBatchIn(Schema):
+    cases: list[CaseBatchItem] = Field(..., min_length=1, max_length=500)
+
+
 class ActionIn(Schema):
     """One step on a case: ``kind`` is a lifecycle action (accept, dispatch, merge …)."""
 
@@ -53,6 +63,15 @@ class CaseCreatedOut(Schema):
     routing_source: str
     routing_confidence: float | None
     tracking_token: str
+
+
+class CaseBatchItemOut(CaseCreatedOut):
+    created: bool
+
+
+class CaseBatchOut(Schema):
+    created: int
+    cases: list[CaseBatchItemOut]
 
 
 class CaseOut(Schema):

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -183,6 +186,54 @@ def current_rules() -> list[Rule]:
     return _default_rules
 
 
+class _Precomputed:
+    """The classifier with its predictions for a batch's texts made in one call (a
+    vectorised ``predict_proba`` costs about what one text does); other texts go to it."""
+
+    def __init__(self, model: TextClassifier, texts: list[str]) -> None:
+        self.model = model
+        unique = list(dict.fromkeys(texts))
+        self.cache = dict(zip(unique, model.predict_with_confidence(unique), strict=True))
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.model.is_fitted
+
+    @property
+    def labels(self) -> Any:
+        return self.model.labels
+
+    def predict_with_confidence(self, texts: list[str]) -> list[Any]:
+        missing = [t for t in texts if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.model.predict_with_confidence(missing),
+                                  strict=True))
+        return [self.cache[t] for t in texts]
+
+
+@dataclass
+class _Batch:
+    model: _Precomputed | None
+    rules: list[Rule]
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("routing_batch", default=None)
+
+
+@contextmanager
+def routing_batch(texts: list[str]) -> Iterator[None]:
+    """Route many new cases with one classifier call and one read of the routing table
+    (the batch intake API and imports); ``route_new_case`` inside uses them."""
+    model = load_model()
+    token = _batch.set(_Batch(
+        model=_Precomputed(model, texts) if model is not None and model.is_fitted else None,
+        rules=current_rules()))
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
 # --- Unit resolution --------------------------------------------------------------------------
 
 def concrete_unit(table_ref: str, *, neighbourhood: Neighbourhood | None,
@@ -327,8 +378,11 @@ def route_fresh_case(locked: Case, *, keep_tier: bool = False,
     ``locked`` in place."""
     address = _place_by_address(locked)
     given = locked.category is not None
-    d = decide(locked.description, locked.path, model=None if given else load_model(),
-               rules=current_rules(), threshold=threshold(), place_kinds=_place_kinds(locked),
+    batch = _batch.get()
+    model = None if given else (batch.model if batch is not None else load_model())
+    rules = batch.rules if batch is not None else current_rules()
+    d = decide(locked.description, locked.path, model=model,  # type: ignore[arg-type]
+               rules=rules, threshold=threshold(), place_kinds=_place_kinds(locked),
                category=locked.category.code if given else None)
     outcome = _outcome(locked, d, given, address)
     if not given and outcome.source != "triage" and outcome.category:

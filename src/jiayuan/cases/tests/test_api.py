@@ -71,6 +71,56 @@ def test_a_token_creates_a_case_and_a_retry_with_the_same_key_returns_it(client,
     assert Case.objects.get().idempotency_key == "alarm-42"
 
 
+def test_a_batch_opens_every_case_routed_and_a_retry_creates_nothing(client, tiny, token):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    items = [
+        {**BODY, "idempotency_key": "b-1"},
+        {"channel": "hotline_12345", "description": "路面暴露垃圾没人清理", "lng": 121.425,
+         "lat": 31.15, "idempotency_key": "b-2"},
+        {"channel": "home_code", "description": "楼道灯坏了", "idempotency_key": "b-3",
+         "home_code": tiny.entrances["S2N1C2"].home_code},
+    ]
+    first = post(client, f"{URL}/batch", {"cases": items}, **auth)
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert body["created"] == 3 and [c["created"] for c in body["cases"]] == [True] * 3
+    assert body["cases"][1]["category"] == "06010"  # routing named it
+    assert body["cases"][2]["compound"] == tiny.compounds["S2N1C2"].code
+    assert Case.objects.count() == 3
+    assert all(c.events.filter(action="route").count() == 1 for c in Case.objects.all())
+    again = post(client, f"{URL}/batch", {"cases": items}, **auth).json()
+    assert again["created"] == 0 and [c["number"] for c in again["cases"]] == [
+        c["number"] for c in body["cases"]]
+    assert Case.objects.count() == 3
+
+
+def test_one_bad_item_refuses_the_whole_batch_with_its_index(client, tiny, token):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    items = [{**BODY, "idempotency_key": "ok-1"},
+             {**BODY, "category": "99999", "idempotency_key": "bad-1"},
+             {**BODY, "lng": 500, "idempotency_key": "bad-2"}]
+    res = post(client, f"{URL}/batch", {"cases": items}, **auth)
+    assert res.status_code == 422
+    error = res.json()["error"]
+    assert error["code"] == "invalid" and "未创建任何工单" in error["message"]
+    assert [p["index"] for p in error["details"]["items"]] == [1, 2]
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{"cases": []}, {"cases": [{"channel": "sensor"}]},
+                                  {"cases": [{**BODY, "idempotency_key": "x"}] * 2}])
+def test_an_empty_malformed_or_self_repeating_batch_is_refused(client, tiny, token, body):
+    res = post(client, f"{URL}/batch", body, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert res.status_code == 422 and res.json()["error"]["code"] == "invalid", res.content
+    assert not Case.objects.exists()
+
+
+def test_a_batch_needs_staff_or_a_token(client, tiny):
+    res = post(client, f"{URL}/batch", {"cases": [BODY]})
+    assert res.status_code in (401, 403)
+    assert not Case.objects.exists()
+
+
 def test_an_external_id_retry_without_a_key_also_creates_one_case(client, tiny, token):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     body = {**BODY, "channel": "hotline_12345", "external_id": "SH-1"}
