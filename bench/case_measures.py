@@ -197,7 +197,7 @@ CASE_COLUMNS = (
     "reporter_phone", "tracking_token", "external_id", "lead_unit", "assisting_units",
     "supervised", "supervise_count", "extension_pending_unit", "extension_count",
     "return_count", "reopened_count", "rating", "seq", "reported_at", "due_at", "accepted_at",
-    "dispatched_at", "handled_at", "closed_at", "rated_at", "routing_source", "updated_at",
+    "dispatched_at", "handled_at", "closed_at", "rated_at", "routing_source", "source_ref", "updated_at",
 )
 TIME_COLUMNS = ("reported_at", "due_at", "accepted_at", "dispatched_at", "handled_at",
                 "closed_at", "rated_at")
@@ -218,7 +218,7 @@ def case_rows(cols: dict[str, np.ndarray], first_id: int, null: str, suffix: str
                                                             "rejected", "merged") else "",
             "[]", "f" if null == "\\N" else 0, 0, "", int(cols["extension_count"][i]), 0,
             int(cols["reopened_count"][i]), cols["rating"][i], 1,
-            *(times[c][j] for c in TIME_COLUMNS), "", times["reported_at"][j],
+            *(times[c][j] for c in TIME_COLUMNS), "", "", times["reported_at"][j],
         ))
     return rows
 

@@ -43,8 +43,8 @@ INSERT INTO cases_case (
   reporter_phone, tracking_token, external_id, lead_unit, assisting_units, supervised,
   supervise_count, extension_pending_unit, extension_count, return_count, reopened_count,
   rating, seq, reported_at, due_at, warn_at, warned_at, escalated_at, accepted_at,
-  dispatched_at, closed_at, routing_source, updated_at, compound_id, neighbourhood_id,
-  subdistrict_id)
+  dispatched_at, closed_at, routing_source, source_ref, updated_at, compound_id,
+  neighbourhood_id, subdistrict_id)
 SELECT
   'B' || lpad(g::text, 9, '0'), 'grid_patrol', '路面暴露垃圾', b.state, 'neighbourhood', '', '',
   p.path, '', '', md5(g::text), '',
@@ -54,7 +54,7 @@ SELECT
   CASE WHEN b.state <> 'reported' THEN b.reported_at END,
   CASE WHEN b.state <> 'reported' THEN b.reported_at END,
   CASE WHEN b.state IN ('closed', 'rated') THEN b.reported_at + interval '2 days' END,
-  '', %(now)s, p.compound_id, p.neighbourhood_id, p.subdistrict_id
+  '', '', %(now)s, p.compound_id, p.neighbourhood_id, p.subdistrict_id
 FROM generate_series(1, %(n)s) AS g
 CROSS JOIN LATERAL (SELECT g %% 1000 AS k, (g / 1000 + g) %% 8 + 1 AS place) AS h
 JOIN bench_place p ON p.i = h.place
