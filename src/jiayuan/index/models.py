@@ -66,6 +66,9 @@ class LeafValue(models.Model):
         ]
         indexes = [models.Index(fields=["period", "source"], name="index_leaf_period_src")]
 
+    def __str__(self) -> str:
+        return f"{self.indicator}={self.value}"
+
 
 class IndexRun(models.Model):
     class Status(models.TextChoices):
@@ -134,6 +137,9 @@ class CompoundScore(models.Model):
             models.Index(fields=["compound", "run"], name="index_score_compound"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.period_label} {self.compound_id}: {self.total}"
+
 
 class RunDiagnostics(models.Model):
     run = models.OneToOneField(IndexRun, on_delete=models.CASCADE, related_name="diagnostics")
@@ -142,3 +148,6 @@ class RunDiagnostics(models.Model):
     alpha = models.JSONField(default=dict)
     sensitivity = models.JSONField(default=dict)
     leaf_coverage = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"diagnostics of run {self.run_id}"

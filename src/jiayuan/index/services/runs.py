@@ -25,8 +25,14 @@ from django.utils import timezone
 
 from jiayuan.core.errors import DomainError, ValidationFailed
 from jiayuan.index.derive import derivers
-from jiayuan.index.engine import Catalogue, ComputeOptions, Indicator, Panel, compute_index
-from jiayuan.index.engine import default_catalogue
+from jiayuan.index.engine import (
+    Catalogue,
+    ComputeOptions,
+    Indicator,
+    Panel,
+    compute_index,
+    default_catalogue,
+)
 from jiayuan.index.engine.analysis import correlations, cronbach_alpha, explain, monte_carlo
 from jiayuan.index.models import (
     CompoundScore,
@@ -209,7 +215,7 @@ def _execute(run: IndexRun, cat: Catalogue) -> None:
     order = {LeafValue.Source.PLATFORM: 0, LeafValue.Source.IMPORT: 1}
     rows = (LeafValue.objects.filter(period__in=periods, indicator__in=codes, value__isnull=False)
             .values_list("period_id", "compound_id", "indicator", "value", "source"))
-    for per_id, cid, code, v, src in sorted(rows, key=lambda r: order[r[4]]):
+    for per_id, cid, code, v, _src in sorted(rows, key=lambda r: order[r[4]]):
         c = ci.get(cid)
         if c is not None:
             values[c, pi[per_id], li[code]] = v
