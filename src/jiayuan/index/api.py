@@ -32,7 +32,11 @@ class RunIn(Schema):
 
 
 def _run(period: str | None) -> IndexRun:
-    run = selectors.latest_run(selectors.period_by_label(period) if period else None)
+    if period:
+        found = selectors.period_by_label(period)
+        run = selectors.latest_run(found) if found is not None else None
+    else:
+        run = selectors.latest_run(None)
     if run is None:
         raise NotFound("该期尚未计算社区治理指数")
     return run

@@ -15,7 +15,7 @@ from jiayuan.index.models import CompoundScore, IndexPeriod, IndexRun, RunDiagno
 from jiayuan.registry.models import Compound, Subdistrict
 
 SORTS = {
-    "rank": ("rank", "compound__code"),
+    "rank": (F("rank").asc(nulls_last=True), "compound__code"),
     "-rank": (F("rank").desc(nulls_last=True), "compound__code"),
     "total": (F("total").asc(nulls_last=True), "compound__code"),
     "-total": (F("total").desc(nulls_last=True), "compound__code"),

@@ -68,8 +68,13 @@ def dimension_labels() -> dict[str, str]:
 
 
 def _run_for(request: HttpRequest) -> IndexRun | None:
-    period = selectors.period_by_label(request.GET.get("period"))
-    return selectors.latest_run(period)
+    """The latest finished run of the period asked for (none if it was never computed), or
+    of the latest period when none is asked for."""
+    label = request.GET.get("period")
+    if not label:
+        return selectors.latest_run(None)
+    period = selectors.period_by_label(label)
+    return selectors.latest_run(period) if period is not None else None
 
 
 def _area_label(user: Any) -> str:
