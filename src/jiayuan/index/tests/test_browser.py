@@ -5,7 +5,6 @@ Skipped when /usr/bin/chromium is absent (see tests/e2e)."""
 from __future__ import annotations
 
 import pytest
-
 from tests.e2e.test_registry_browser import _log_in, _shot, browser  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
