@@ -40,8 +40,10 @@ from .registry import households, per_households, plain_counts
 DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "illegal_construction": ("06001", "08016"),  # 私搭乱建, 无证建设
     "waste_sorting_violations": ("06041",),  # 垃圾未分类
-    "utility_anomalies": ("R-utilities",),  # 水电气诉求
-    "property_disputes": (),  # no category of the shipped dictionary; map one in settings
+    # No category of the shipped dictionary (GB/T 47678 minor classes, hotline request types)
+    # means a utility anomaly or a property dispute: map them in settings when there is one.
+    "utility_anomalies": (),
+    "property_disputes": (),
 }
 SATISFIED = ("satisfied", "basically_satisfied")
 NO_CLOSED = "本期没有已结案的工单"
