@@ -79,7 +79,7 @@ def test_no_households_is_missing_not_zero(cases_2025):
 
 def test_absent_sources_are_reported(cases_2025):
     for code in ("three_meetings_held", "grant_spending", "volunteer_activity",
-                 "property_disputes"):
+                 "property_disputes", "utility_anomalies"):
         with pytest.raises(NoDataSource):
             derive_leaf(code, Y0, Y1)
 
@@ -115,3 +115,9 @@ def test_council_switches_on_when_selector_exists(cases_2025, monkeypatch):
     assert _v("three_meetings_held", a) == 4.0
     assert _v("grant_spending", a) == pytest.approx(50.0)
     assert _v("three_meetings_held", cases_2025.compounds["S1N1C2"]) == 0.0
+
+
+def test_category_mapping_from_settings(cases_2025, settings):
+    a = cases_2025.compounds["S1N1C1"]
+    settings.JIAYUAN_INDEX_CATEGORIES = {"property_disputes": ["06001"]}
+    assert _v("property_disputes", a) == pytest.approx(1.0)  # 1 case / 100 households × 100
