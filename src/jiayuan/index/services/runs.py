@@ -122,6 +122,8 @@ def request_run(period: IndexPeriod, *, user: Any = None, parameters: dict[str, 
                 trigger: str = "manual", enqueue: bool = True) -> IndexRun:
     """Record a queued run and (after commit) enqueue it for the worker."""
     params = clean_parameters(parameters)
+    # one request at a time per period: the period row is the lock
+    IndexPeriod.objects.select_for_update().filter(pk=period.pk).first()
     if IndexRun.objects.filter(period=period, status__in=(IndexRun.Status.QUEUED,
                                                           IndexRun.Status.RUNNING)).exists():
         raise ValidationFailed(f"{period.label} 期已有排队或进行中的计算，请稍候",
