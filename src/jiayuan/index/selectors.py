@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.core.errors import NotFound
 from jiayuan.index.engine import COMPOUND_TYPES, default_catalogue
-from jiayuan.index.models import CompoundScore, IndexPeriod, IndexRun, RunDiagnostics
+from jiayuan.index.models import CompoundScore, IndexPeriod, IndexRun, LeafValue, RunDiagnostics
 from jiayuan.registry.models import Compound, Subdistrict
 
 SORTS = {
@@ -130,6 +130,13 @@ def type_medians(run: IndexRun, compound_type: str) -> dict[str, float | None]:
             if v is not None:
                 dims.setdefault(k, []).append(v)
     return {k: statistics.median(v) if v else None for k, v in dims.items()}
+
+
+def missing_reasons(run: IndexRun, compound_id: int) -> dict[str, str]:
+    """Why a leaf has no value for one compound in the run's period (derivers' reasons)."""
+    return dict(LeafValue.objects.filter(period=run.period, compound_id=compound_id,
+                                         value__isnull=True).exclude(reason="")
+                .values_list("indicator", "reason"))
 
 
 def diagnostics(run: IndexRun) -> RunDiagnostics | None:

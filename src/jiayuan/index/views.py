@@ -252,8 +252,11 @@ def compound_page(request: HttpRequest, code: str) -> HttpResponse:
     names = selectors.catalogue_names()
     pulls = [{**p, "name": names.get(p["code"], p["code"])}
              for p in (row.explanation or {}).get("pulls", [])]
-    leaves = [{"code": k, "name": names.get(k, k), "x": row.x.get(k), "z": row.z.get(k)}
-              for k in names]
+    why = {p["indicator"]: p["message"] for p in run.problems
+           if p.get("indicator") and p["kind"] != "leaf_partly_missing"}
+    why.update(selectors.missing_reasons(run, row.compound_id))
+    leaves = [{"code": k, "name": names.get(k, k), "x": row.x.get(k), "z": row.z.get(k),
+               "why": why.get(k, "")} for k in names]
     history = selectors.trend(row)
     chart = {"title": _("Total over periods"), "series": _("Total (0–100)"),
              "labels": [h["period"] for h in history],

@@ -84,6 +84,7 @@ def test_compound_page_and_diagnostics_and_report(scored, analyst, login):
     assert r.status_code == 200
     html = r.content.decode()
     assert "<svg" in html and "trend-data" in html and "2024" in html
+    assert "无数据来源" in html  # a leaf without data says why, it is not shown as zero
     r = c.get("/index/diagnostics/", {"period": "2026", "type": "commodity"})
     assert r.status_code == 200 and 'data-testid="heatmap"' in r.content.decode()
     r = c.get("/index/report/", {"period": "2026"})
