@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2_000_000)
     parser.add_argument("--reload", action="store_true")
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--pages-only", action="store_true",
+                        help="only time the pages on the latest stored run")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
@@ -97,6 +99,9 @@ def main() -> None:
 
         with connection.cursor() as cur:
             cur.execute("SET max_parallel_workers_per_gather = 0")
+        if args.pages_only:
+            time_pages()
+            return
         n_cases = Case.objects.count()
         n_comp = Compound.objects.filter(compound_type__in=INDEXED_TYPES).count()
         period = get_or_create_period(str(cm.YEAR))
@@ -143,6 +148,48 @@ def main() -> None:
         for p in run.problems:
             kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
         print(f"  problems reported: {kinds}")
+        time_pages()
+
+
+def time_pages() -> None:
+    """Median of 5 GETs of each index page for a district analyst (the test client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from jiayuan.accounts.models import User
+    from jiayuan.accounts.testing import make_user
+    from jiayuan.index.models import CompoundScore
+    from jiayuan.index.selectors import latest_run
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    user = User.objects.filter(username="bench_analyst").first() or make_user(
+        "bench_analyst", "district_analyst")
+    run = latest_run()
+    if run is None:
+        print("pages: no finished run")
+        return
+    code = (CompoundScore.objects.filter(run=run, period_label=run.period.label,
+                                         compound_type="commodity")
+            .values_list("compound__code", flat=True).first())
+    c = Client()
+    c.force_login(user)
+    q = f"?period={run.period.label}"
+    pages = {"rankings (commodity, page 1)": f"/index/{q}&type=commodity",
+             "rankings sorted by total, page 10": f"/index/{q}&type=commodity&sort=-total&page=10",
+             "compound page": f"/index/compounds/{code}/{q}",
+             "map scores JSON": f"/index/map/scores.json{q}",
+             "diagnostics": f"/index/diagnostics/{q}&type=commodity",
+             "Excel export (2,790 rows)": f"/index/export.xlsx{q}",
+             "printable report": f"/index/report/{q}"}
+    print("pages (district analyst, median of 5, ms):")
+    for label, url in pages.items():
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            r = c.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 200, (url, r.status_code)
+        print(f"  {label:<36} {sorted(times)[2]:8.0f} ms  ({len(r.content):,} bytes)")
 
 
 if __name__ == "__main__":

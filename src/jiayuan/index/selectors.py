@@ -67,8 +67,9 @@ def scores(scope: AreaScope, run: IndexRun, *, compound_type: str | None = None,
         qs = qs.filter(compound_type=compound_type)
     if subdistrict:
         qs = qs.filter(subdistrict_code=subdistrict)
-    return scope.filter(qs).select_related("compound", "compound__neighbourhood").order_by(
-        *SORTS.get(sort, SORTS["rank"]))
+    return (scope.filter(qs).select_related("compound", "compound__neighbourhood")
+            .defer("compound__boundary", "compound__neighbourhood__boundary")  # polygons
+            .order_by(*SORTS.get(sort, SORTS["rank"])))
 
 
 def type_counts(scope: AreaScope, run: IndexRun) -> dict[str, int]:
@@ -102,7 +103,8 @@ def compound_score(scope: AreaScope, run: IndexRun, code: str) -> CompoundScore:
     """One compound's score in the run's period; NotFound / OutOfScope."""
     row = (CompoundScore.objects.filter(run=run, period_label=run.period.label,
                                         compound__code=code)
-           .select_related("compound", "compound__neighbourhood").first())
+           .select_related("compound", "compound__neighbourhood")
+           .defer("compound__boundary", "compound__neighbourhood__boundary").first())
     if row is None:
         raise NotFound(f"本次计算中没有小区“{code}”")
     scope.require(row.path)

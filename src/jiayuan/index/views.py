@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +39,7 @@ VIEW_ROLES = frozenset({"district_analyst", "duty_officer", "neighbourhood_staff
 COMPUTE_ROLES = frozenset({"district_analyst", "duty_officer", "admin"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 50
+HEAVY = ("z", "x", "explanation", "subindices")  # not needed by lists
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -106,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
         sub = request.GET.get("subdistrict") or ""
         sort = request.GET.get("sort") or "rank"
         qs = selectors.scores(scope, run, compound_type=ctype, subdistrict=sub or None,
-                              sort=sort)
+                              sort=sort).defer(*HEAVY)
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         ctx.update({
             "ctype": ctype, "counts": counts, "sub": sub, "sort": sort, "page": page,
@@ -325,8 +327,9 @@ def ranking_rows(scope: Any, run: IndexRun) -> tuple[list[str], list[list[Any]]]
               _("Rank interval (5%)"), _("Rank interval (95%)")]
     tl = _type_labels()
     rows = []
-    for s in selectors.scores(scope, run, sort="rank").order_by("compound_type", "rank",
-                                                               "compound__code"):
+    for s in (selectors.scores(scope, run, sort="rank")
+              .order_by("compound_type", F("rank").asc(nulls_last=True), "compound__code")
+              .defer(*HEAVY)):
         rows.append([s.compound.code, s.compound.name, s.compound.neighbourhood.name,
                      tl.get(s.compound_type, s.compound_type), s.status, s.rank, s.of,
                      s.total, *(s.dimensions.get(d) for d in dl), s.coverage,
@@ -345,13 +348,12 @@ def export(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
 
     header, rows = ranking_rows(scope_for(request.user), run)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Rankings")[:31]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Rankings")[:31])
+    ws.freeze_panes = "A2"
     ws.append(header)
     for r in rows:
         ws.append(r)
-    ws.freeze_panes = "A2"
     info = wb.create_sheet(_("About")[:31])
     info.append([_("Period"), run.period.label])
     info.append([_("Run"), run.pk])
@@ -378,7 +380,7 @@ def report(request: HttpRequest) -> HttpResponse:
     groups = []
     tl = _type_labels()
     for t in COMPOUND_TYPES:
-        rows = list(selectors.scores(scope, run, compound_type=t))
+        rows = list(selectors.scores(scope, run, compound_type=t).defer(*HEAVY))
         if rows:
             scored = [r.total for r in rows if r.total is not None]
             groups.append({"type": t, "label": tl[t], "rows": rows,
