@@ -43,3 +43,14 @@ def test_periodic_job_registered_and_runs(tiny):
 
     assert scheduled_run.call() == "done"
     assert IndexRun.objects.get().trigger == "schedule"
+
+
+def test_admin_lists_open(tiny, make_user, login):
+    call_command("index_run", "--period", "2026", "--mc-draws", "5", stdout=io.StringIO())
+    root = make_user("root", "admin")
+    type(root).objects.filter(pk=root.pk).update(is_superuser=True)
+    root.refresh_from_db()
+    c = login(root)
+    for url in ("/admin/index/indexrun/", "/admin/index/leafvalue/",
+                "/admin/index/compoundscore/", "/admin/index/indexperiod/"):
+        assert c.get(url).status_code == 200, url
