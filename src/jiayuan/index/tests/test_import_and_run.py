@@ -112,6 +112,15 @@ def test_run_end_to_end_on_tiny(tiny, tmp_path):
     assert s.z["three_meetings_held"] is None
     # the trend: the same run holds the earlier periods
     assert CompoundScore.objects.filter(run=run, compound=a).count() == 3
+    # self-growth against the compound's own previous period: none in the first period
+    first = CompoundScore.objects.get(run=run, compound=a, period_label="2024")
+    assert first.x["management_precision_change"] is None
+    mp = {q.period_label: q.dimensions["management_precision"]
+          for q in CompoundScore.objects.filter(run=run, compound=a)}
+    assert s.x["management_precision_change"] is not None
+    # management precision holds no growth leaf: its change is this period's points minus
+    # the previous period's, on the run's goalposts
+    assert s.x["management_precision_change"] == pytest.approx(mp["2026"] - mp["2025"])
     diag = RunDiagnostics.objects.get(run=run)
     assert set(diag.alpha) == {"commodity", "old_public"}
     assert diag.thresholds["commodity"]["population"] == 4
