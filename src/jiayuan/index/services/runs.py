@@ -8,8 +8,8 @@ The panel holds the period and its ``history`` earlier periods of the same kind 
 the three-year moving average of the base period, and the self-growth leaves, need them);
 earlier periods are derived when they hold no platform values yet (or ``rederive_all``).
 Each compound type is scored on its own by the engine; scores are stored for every period of
-the panel (on this run's goalposts, so a compound's trend compares like with like), the Monte
-Carlo rank interval and the below-median explanation for the run's period.
+the panel (on this run's goalposts, so a compound's trend compares like with like), the leaf values
+and Z, the Monte Carlo rank interval and the below-median explanation for the run's period.
 """
 
 from __future__ import annotations
@@ -317,8 +317,11 @@ def _execute(run: IndexRun, cat: Catalogue) -> None:
                 rank=None if np.isnan(ranks[c, q]) else int(ranks[c, q]), of=int(counts[c, q]),
                 dimensions={d: _num(s.dimension_points[c, q, i]) for i, d in enumerate(dims)},
                 subindices={d: _num(s.subindex_points[c, q, i]) for i, d in enumerate(subs)},
-                z={k: _num(result.z[c, q, j]) for j, k in enumerate(all_codes)},
-                x={k: _num(result.x[c, q, j]) for j, k in enumerate(all_codes)},
+                # leaf values and Z for the run's own period only (pages show no more)
+                z={k: _num(result.z[c, q, j]) for j, k in enumerate(all_codes)}
+                if is_target else {},
+                x={k: _num(result.x[c, q, j]) for j, k in enumerate(all_codes)}
+                if is_target else {},
                 rank_median=_num(iv.median) if iv else None,
                 rank_low=_num(iv.low) if iv else None,
                 rank_high=_num(iv.high) if iv else None,
