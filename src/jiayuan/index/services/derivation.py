@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from jiayuan.index.derive import NoDataSource, derivers
 from jiayuan.index.derive.base import derivation_cache
 from jiayuan.index.models import IndexPeriod, LeafValue
+from jiayuan.index.services.bulk import insert_rows
 
 
 @transaction.atomic
@@ -19,7 +21,8 @@ def derive_period(period: IndexPeriod, codes: Iterable[str]) -> dict[str, dict[s
     ``reason``, ``values`` (compounds with a value) and ``missing`` (compounds without)."""
     registry = derivers()
     report: dict[str, dict[str, Any]] = {}
-    rows: list[LeafValue] = []
+    rows: list[tuple[Any, ...]] = []
+    now = timezone.now()
     derived_codes: list[str] = []
     with derivation_cache():
         for code in codes:
@@ -40,12 +43,13 @@ def derive_period(period: IndexPeriod, codes: Iterable[str]) -> dict[str, dict[s
             for cid, v in got.values.items():
                 if v is not None:
                     n_val += 1
-                rows.append(LeafValue(period=period, compound_id=cid, indicator=code, value=v,
-                                      reason="" if v is not None else got.reasons.get(cid, ""),
-                                      source=LeafValue.Source.PLATFORM, origin=f"derive:{code}"))
+                rows.append((period.pk, cid, code, v,
+                             "" if v is not None else got.reasons.get(cid, ""),
+                             LeafValue.Source.PLATFORM.value, f"derive:{code}", now))
             report[code] = {"status": "derived", "reason": "", "values": n_val,
                             "missing": len(got.values) - n_val}
     LeafValue.objects.filter(period=period, source=LeafValue.Source.PLATFORM,
                              indicator__in=derived_codes).delete()
-    LeafValue.objects.bulk_create(rows, batch_size=5000)
+    insert_rows(LeafValue, ("period", "compound", "indicator", "value", "reason", "source",
+                            "origin", "recorded_at"), rows)
     return report

@@ -41,12 +41,16 @@ from jiayuan.index.models import (
     LeafValue,
     RunDiagnostics,
 )
+from jiayuan.index.services.bulk import insert_rows
 from jiayuan.index.services.derivation import derive_period
 from jiayuan.index.services.periods import panel_periods
 from jiayuan.registry.models import Compound, CompoundType
 
 INDEXED_TYPES = tuple(t.value for t in CompoundType if t != CompoundType.URBAN_VILLAGE)
 
+SCORE_FIELDS = ("run", "compound", "period_label", "compound_type", "path", "subdistrict_code",
+                "status", "coverage", "total", "rank", "of", "dimensions", "subindices", "z",
+                "x", "rank_median", "rank_low", "rank_high", "explanation")
 DEFAULTS: dict[str, Any] = {
     "history": 2, "seed": 0, "push_mode": "relative", "push_fraction": 0.10,
     "coverage": 0.75, "normalisation": "minmax", "aggregation": "arithmetic",
@@ -302,30 +306,27 @@ def _execute(run: IndexRun, cat: Catalogue) -> None:
             ranks[rows_t, q] = tmp
             counts[rows_t, q] = int(ok.sum())
     reasons = {0.0: "scored", 1.0: "coverage_below_threshold", 2.0: "dimension_without_data"}
-    out: list[CompoundScore] = []
+    out: list[tuple[Any, ...]] = []
     all_codes = cat.codes
     for c, (cid, code, ctype, path, sd_code) in enumerate(comps):
         for q, per in enumerate(periods):
             is_target = q == target
             iv = mc_by.get(code) if is_target else None
             ex = expl.get(code) if is_target else None
-            out.append(CompoundScore(
-                run=run, compound_id=cid, period_label=per.label, compound_type=ctype,
-                path=path, subdistrict_code=sd_code or "",
-                status=reasons[float(s.reason[c, q])], coverage=float(s.coverage[c, q]),
-                total=_num(total[c, q]),
-                rank=None if np.isnan(ranks[c, q]) else int(ranks[c, q]), of=int(counts[c, q]),
-                dimensions={d: _num(s.dimension_points[c, q, i]) for i, d in enumerate(dims)},
-                subindices={d: _num(s.subindex_points[c, q, i]) for i, d in enumerate(subs)},
+            out.append((
+                run.pk, cid, per.label, ctype, path, sd_code or "",
+                reasons[float(s.reason[c, q])], float(s.coverage[c, q]), _num(total[c, q]),
+                None if np.isnan(ranks[c, q]) else int(ranks[c, q]), int(counts[c, q]),
+                {d: _num(s.dimension_points[c, q, i]) for i, d in enumerate(dims)},
+                {d: _num(s.subindex_points[c, q, i]) for i, d in enumerate(subs)},
                 # leaf values and Z for the run's own period only (pages show no more)
-                z={k: _num(result.z[c, q, j]) for j, k in enumerate(all_codes)}
+                {k: _num(result.z[c, q, j]) for j, k in enumerate(all_codes)}
                 if is_target else {},
-                x={k: _num(result.x[c, q, j]) for j, k in enumerate(all_codes)}
+                {k: _num(result.x[c, q, j]) for j, k in enumerate(all_codes)}
                 if is_target else {},
-                rank_median=_num(iv.median) if iv else None,
-                rank_low=_num(iv.low) if iv else None,
-                rank_high=_num(iv.high) if iv else None,
-                explanation={
+                _num(iv.median) if iv else None, _num(iv.low) if iv else None,
+                _num(iv.high) if iv else None,
+                {
                     "below_median": ex.below_median,
                     "type_median_total": _num(ex.type_median_total),
                     "pulls": [{"code": pl.code, "z": _num(pl.z), "median_z": _num(pl.type_median_z),
@@ -333,7 +334,7 @@ def _execute(run: IndexRun, cat: Catalogue) -> None:
                 } if ex else {},
             ))
     with transaction.atomic():
-        CompoundScore.objects.bulk_create(out, batch_size=2000)
+        insert_rows(CompoundScore, SCORE_FIELDS, out)
         RunDiagnostics.objects.create(
             run=run,
             thresholds={t: {"population": th.population, "sample_size": th.sample_size,
