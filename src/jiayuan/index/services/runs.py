@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from jiayuan.core.errors import DomainError, ValidationFailed
 from jiayuan.index.derive import derivers
+from jiayuan.index.derive.base import derivation_cache
 from jiayuan.index.engine import (
     Catalogue,
     ComputeOptions,
@@ -193,17 +194,18 @@ def _execute(run: IndexRun, cat: Catalogue) -> None:
         if ind.source == "platform" and c not in registry:
             problems.append({"kind": "no_deriver", "indicator": c,
                              "message": f"指标 {c} 标为平台数据，但没有推导规则"})
-    for k, q in enumerate(periods):
-        _progress(run, 5 + 40 * k // len(periods), f"推导 {q.label} 期平台指标")
-        fresh = (q.pk == run.period.pk or p["rederive_all"] or not LeafValue.objects.filter(
-            period=q, source=LeafValue.Source.PLATFORM).exists())
-        if fresh:
-            report = derive_period(q, derivable)
-            if q.pk == run.period.pk:
-                for c, r in report.items():
-                    if r["status"] == "no_data_source":
-                        problems.append({"kind": "no_data_source", "indicator": c,
-                                         "message": f"指标 {c} 无数据来源：{r['reason']}"})
+    with derivation_cache():  # households counted once for every period
+        for k, q in enumerate(periods):
+            _progress(run, 5 + 40 * k // len(periods), f"推导 {q.label} 期平台指标")
+            fresh = (q.pk == run.period.pk or p["rederive_all"] or not LeafValue.objects.filter(
+                period=q, source=LeafValue.Source.PLATFORM).exists())
+            if fresh:
+                report = derive_period(q, derivable)
+                if q.pk == run.period.pk:
+                    for c, r in report.items():
+                        if r["status"] == "no_data_source":
+                            problems.append({"kind": "no_data_source", "indicator": c,
+                                             "message": f"指标 {c} 无数据来源：{r['reason']}"})
     timings["derive"] = time.perf_counter() - t0
 
     # 2. panel: platform values, overridden by imported ones
