@@ -21,6 +21,7 @@ ALIASES: dict[tuple[str, ...], str] = {
     ("export",): "registry_export",
     ("worker",): "worker",
     ("index", "compute"): "index_compute",
+    ("index", "run"): "index_run",
     ("cases", "classifier"): "cases_classifier",
     ("cases", "import"): "cases_import",
     ("simulate", "sensors"): "simulate_sensors",

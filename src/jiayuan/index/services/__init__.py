@@ -1,0 +1,1 @@
+"""All writes of the index app: periods, derivation, imports, runs."""
