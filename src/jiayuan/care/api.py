@@ -117,7 +117,7 @@ def get_elder(request: HttpRequest, pk: int) -> dict[str, Any]:
     return _detail(elder)
 
 
-@router.post("/elders")
+@router.post("/elders", response={201: dict[str, Any]})
 def create_elder(request: HttpRequest, payload: ElderIn) -> Any:
     from jiayuan.registry.models import Entrance, Household
 
@@ -133,7 +133,7 @@ def create_elder(request: HttpRequest, payload: ElderIn) -> Any:
     return Status(201, _detail(elder))
 
 
-@router.post("/elders/{pk}/visits")
+@router.post("/elders/{pk}/visits", response={201: dict[str, Any]})
 def create_visit(request: HttpRequest, pk: int, payload: VisitIn) -> Any:
     access.require_edit(request.user)
     elder = selectors.get_elder(scope_for(request.user), pk)

@@ -136,6 +136,9 @@ class RiskAssessment(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.level} @ {self.at:%Y-%m-%d}"
+
 
 class CareSignal(models.Model):
     """A sensor signal about a person: append-only; ``source_ref`` makes a repeat a no-op."""
@@ -160,6 +163,9 @@ class CareSignal(models.Model):
                                     condition=~Q(source_ref=""),
                                     name="care_signal_unique_source"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class VisitLog(models.Model):
@@ -189,6 +195,9 @@ class VisitLog(models.Model):
 
     class Meta:
         ordering = ["-visited_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.outcome} @ {self.visited_at:%Y-%m-%d}"
 
 
 class CareTask(models.Model):
@@ -239,3 +248,6 @@ class CareTask(models.Model):
             models.UniqueConstraint(fields=["elder"], condition=~Q(status="done"),
                                     name="care_task_one_open_per_elder"),
         ]
+
+    def __str__(self) -> str:
+        return f"关怀任务 #{self.pk} {self.kind} {self.status}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 DATA_FILE = Path(__file__).parent / "data" / "risk.json"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -125,7 +125,7 @@ def parse_weights(raw: Mapping[str, Any]) -> Weights:
     and any table in which a worse value would score fewer points than a better one."""
     try:
         bands = tuple((_int(a, "age_bands"), _int(p, "age_bands")) for a, p in raw["age_bands"])
-        if not bands or any(b[0] >= c[0] or b[1] > c[1] for b, c in zip(bands, bands[1:])):
+        if not bands or any(b[0] >= c[0] or b[1] > c[1] for b, c in zip(bands, bands[1:], strict=False)):
             raise RiskConfigError("age_bands 必须按年龄递增且分值不减")
         ordinal: dict[str, dict[str, int]] = {}
         for name, order in ORDINALS.items():
@@ -133,9 +133,9 @@ def parse_weights(raw: Mapping[str, Any]) -> Weights:
             if set(table) != set(order):
                 raise RiskConfigError(f"{name} 的取值必须是 {', '.join(order)}")
             pts = [_int(table[v], name) for v in order]
-            if any(a > b for a, b in zip(pts, pts[1:])):
+            if any(a > b for a, b in zip(pts, pts[1:], strict=False)):
                 raise RiskConfigError(f"{name} 的分值必须随情况变差而不减")
-            ordinal[name] = dict(zip(order, pts))
+            ordinal[name] = dict(zip(order, pts, strict=True))
         signals: dict[str, SignalRule] = {}
         for kind in SIGNAL_KINDS:
             s = raw["signals"][kind]

@@ -30,7 +30,7 @@ from jiayuan.care.services import (
     update_elder,
 )
 from jiayuan.core.errors import DomainError, ValidationFailed
-from jiayuan.core.masking import mask_id_number, mask_name, mask_phone
+from jiayuan.core.masking import mask_name
 from jiayuan.registry.models import Entrance, Household
 from jiayuan.web.errors import page_errors
 
@@ -288,4 +288,3 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("care:tasks")
 
 
-__all__ = ["mask_id_number", "mask_phone"]

@@ -35,7 +35,7 @@ def id_number_valid(number: str) -> bool:
     """GB 11643 resident ID: 17 digits and a check character."""
     if not ID_RE.match(number):
         return False
-    total = sum(int(c) * w for c, w in zip(number[:17], ID_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(number[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == number[17]
 
 

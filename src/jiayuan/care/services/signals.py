@@ -20,8 +20,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from jiayuan.care.risk import LEVEL_LABELS, REASON_LABELS
 from jiayuan.care.models import CareSignal, ElderLivingAlone
+from jiayuan.care.risk import LEVEL_LABELS, REASON_LABELS
 from jiayuan.care.services.scoring import rescore
 from jiayuan.care.services.tasks import raise_task
 from jiayuan.core.errors import ValidationFailed
