@@ -22,7 +22,7 @@ CONTACTS = 2
 
 
 class ElderForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=_("full name"), max_length=50)
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
     phone = forms.CharField(label=_("phone"), max_length=30, required=False)
     birth_year = forms.IntegerField(label=_("birth year"))
@@ -82,14 +82,14 @@ class ElderForm(forms.Form):
 
 class FilterForm(forms.Form):
     risk = forms.ChoiceField(label=_("risk level"), required=False,
-                             choices=[("", _("all")), *RiskLevel.choices])
+                             choices=[("", _("all levels")), *RiskLevel.choices])
     neighbourhood = forms.ChoiceField(label=_("neighbourhood"), required=False)
     overdue = forms.BooleanField(label=_("visit overdue"), required=False)
 
     def __init__(self, *args: Any, neighbourhoods: list[tuple[str, str]] = (),  # type: ignore[assignment]
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["neighbourhood"].choices = [("", _("all")), *neighbourhoods]
+        self.fields["neighbourhood"].choices = [("", _("all neighbourhoods")), *neighbourhoods]
 
 
 class VisitForm(forms.Form):

@@ -52,7 +52,7 @@ class RiskLevel(models.TextChoices):
 class ElderLivingAlone(models.Model):
     """One elderly person living alone (独居老人) in the register."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"))
