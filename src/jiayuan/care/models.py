@@ -139,6 +139,15 @@ class RiskAssessment(models.Model):
     def __str__(self) -> str:
         return f"{self.elder_id} {self.level} @ {self.at:%Y-%m-%d}"
 
+    CAUSE_LABELS = {"registered": "登记", "edited": "修改信息", "daily": "每日重算",
+                    "task_done": "关怀任务完成", "signal:no_activity": "无活动信号",
+                    "signal:panic": "紧急呼叫", "signal:smoke": "烟感报警",
+                    "signal:activity": "恢复活动"}
+
+    @property
+    def cause_label(self) -> str:
+        return self.CAUSE_LABELS.get(self.cause, self.cause)
+
 
 class CareSignal(models.Model):
     """A sensor signal about a person: append-only; ``source_ref`` makes a repeat a no-op."""
