@@ -8,7 +8,7 @@ demo accounts) exist::
 
 About ``share`` (default 3 %) of the households of each neighbourhood get one registered
 person (Shanghai's older districts register 2–5 % of households as 独居老人), aged 65–98 with
-attributes drawn to give roughly 15 % high, 35 % medium and 50 % low risk; a visit history of
+attributes drawn to give roughly 20 % high, 45 % medium and 35 % low risk; a visit history of
 the last 90 days at each level's interval, with some visits missed (so some are overdue); a
 few open care tasks from missed activity signals. Deterministic for a seed. Neighbourhood
 staff accounts (if any) are assigned as visitors of the people of their neighbourhood.
@@ -69,14 +69,14 @@ def _mobile(rng: random.Random) -> str:
 def _attributes(rng: random.Random, age: int, floors: int, elevator: bool) -> dict[str, Any]:
     frail = min(0.85, max(0.05, (age - 65) / 40))
     return {
-        "health": rng.choices(risk.HEALTH, (1 - frail, 0.6 * frail + 0.1, 0.4 * frail))[0],
-        "chronic_conditions": min(5, int(rng.expovariate(1.2) + frail * 2)),
+        "health": rng.choices(risk.HEALTH, (1 - frail, 0.7 * frail + 0.1, 0.3 * frail))[0],
+        "chronic_conditions": min(5, int(rng.expovariate(1.6) + frail * 1.5)),
         "mobility": rng.choices(risk.MOBILITY, (1 - frail * 0.8, frail * 0.6, frail * 0.15))[0],
         "cognition": rng.choices(risk.COGNITION, (1 - frail * 0.5, frail * 0.4, frail * 0.1))[0],
         "living_conditions": rng.choices(risk.LIVING_CONDITIONS, (0.55, 0.35, 0.10))[0],
         "stairs_without_elevator": floors > 2 and not elevator and rng.random() < 0.6,
-        "carer": rng.choices(risk.CARER, (0.15, 0.40, 0.45))[0],
-        "children_nearby": rng.random() < 0.45,
+        "carer": rng.choices(risk.CARER, (0.30, 0.45, 0.25))[0],
+        "children_nearby": rng.random() < 0.6,
     }
 
 
