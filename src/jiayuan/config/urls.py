@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("jiayuan.cases.urls_measures")),  # before cases/<number>/
     path("", include("jiayuan.cases.urls")),
     path("", include("jiayuan.care.urls")),
+    path("", include("jiayuan.sensors.urls_ops")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.web.urls")),
 ]
