@@ -9,6 +9,9 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         import jiayuan.care.tasks  # noqa: F401  (registers the periodic job)
+        from jiayuan.care import sensors_bridge
+
+        sensors_bridge.connect()
         from jiayuan.web.home import register_tile
 
         register_tile("care.register", title=_("Elderly living alone"), url_name="care:list",

@@ -40,8 +40,9 @@ class SignalResult:
     level_after: str
 
 
-def _targets(household: Any, entrance: Any, person: Any) -> list[ElderLivingAlone]:
-    given = [x for x in (household, entrance, person) if x is not None]
+def _targets(household: Any, entrance: Any, person: Any,
+             entrance_id: int | None = None) -> list[ElderLivingAlone]:
+    given = [x for x in (household, entrance, person, entrance_id) if x is not None]
     if len(given) != 1:
         raise ValidationFailed("请给出且只给出一个：住户、门栋或老人",
                                details={"reason": "target_count", "given": len(given)})
@@ -51,12 +52,15 @@ def _targets(household: Any, entrance: Any, person: Any) -> list[ElderLivingAlon
         return list(qs.filter(pk=pk))
     if household is not None:
         return list(qs.filter(household=household))
+    if entrance_id is not None:
+        return list(qs.filter(entrance_id=entrance_id))
     return list(qs.filter(entrance=entrance))
 
 
 @transaction.atomic
 def record_signal(*, kind: str, at: dt.datetime, source_ref: str = "", household: Any = None,
-                  entrance: Any = None, person: Any = None) -> list[SignalResult]:
+                  entrance: Any = None, person: Any = None,
+                  entrance_id: int | None = None) -> list[SignalResult]:
     """Record ``kind`` at ``at`` for the people at the place; returns one result per person
     (an empty list when nobody is registered there). Refuses an unknown kind, a naive
     timestamp, or not exactly one place, changing nothing."""
@@ -67,7 +71,7 @@ def record_signal(*, kind: str, at: dt.datetime, source_ref: str = "", household
         raise ValidationFailed("信号时间必须带时区", details={"reason": "naive_time"})
     source_ref = (source_ref or "")[:120]
     results: list[SignalResult] = []
-    for elder in _targets(household, entrance, person):
+    for elder in _targets(household, entrance, person, entrance_id):
         results.append(_apply(elder, kind=kind, at=at, source_ref=source_ref))
     return results
 
