@@ -23,7 +23,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -148,25 +148,44 @@ def _neighbourhood_of(path: str, index: dict[str, tuple[str, str]]) -> tuple[str
     return ("", "—")
 
 
+def status_case(now: dt.datetime) -> Case:
+    """The status of each device as one SQL CASE (the rules of :func:`status_qs`)."""
+    return Case(
+        When(silent_q(now), then=Value("silent")),
+        When(~Q(faults=[]), then=Value("faulty")),
+        When(last_heard_at__isnull=True, then=Value("never_heard")),
+        default=Value("ok"), output_field=CharField())
+
+
+def status_totals(scope: AreaScope, now: dt.datetime) -> dict[str, int]:
+    """Devices per status in the area (one small grouped query)."""
+    out = _empty()
+    for row in devices(scope).annotate(st=status_case(now)).values("st").annotate(
+            n=Count("pk")).order_by():
+        out[row["st"]] += row["n"]
+        out["total"] += row["n"]
+    return out
+
+
 def health_counts(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
     """Counts of healthy / silent / faulty / never-heard devices, in total, per kind and per
-    neighbourhood; one grouped query over (kind, path)."""
-    # Annotation names must not shadow fields (``silent`` is one): prefix them.
-    qs = devices(scope).values("kind", "path").annotate(
-        n_total=Count("pk"), **{f"n_{s}": Count("pk", filter=q)
-                                for s, q in status_qs(now).items()})
+    neighbourhood; one grouped query over (kind, place path, status)."""
+    qs = devices(scope).annotate(st=status_case(now)).values("kind", "path", "st").annotate(
+        n=Count("pk")).order_by()
     labels = kind_labels()
     index = _neighbourhood_index(scope)
     total = _empty()
     by_kind: dict[str, dict[str, int]] = defaultdict(_empty)
     by_nb: dict[tuple[str, str], dict[str, int]] = defaultdict(_empty)
-    for row in qs.order_by():
-        nb = _neighbourhood_of(row["path"], index)
-        for key in (*STATUSES, "total"):
-            n = row[f"n_{key}"]
-            total[key] += n
-            by_kind[row["kind"]][key] += n
-            by_nb[nb][key] += n
+    nb_of: dict[str, tuple[str, str]] = {}
+    for row in qs:
+        path, st, n = row["path"], row["st"], row["n"]
+        nb = nb_of.get(path)
+        if nb is None:
+            nb = nb_of[path] = _neighbourhood_of(path, index)
+        for bucket in (total, by_kind[row["kind"]], by_nb[nb]):
+            bucket[st] += n
+            bucket["total"] += n
     kinds = [{"kind": k, "label": labels.get(k, k), **v}
              for k, v in sorted(by_kind.items(), key=lambda kv: labels.get(kv[0], kv[0]))]
     nbs = [{"code": code, "name": name, **v} for (code, name), v in sorted(by_nb.items())]
@@ -190,7 +209,7 @@ def vital_signs(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
     alarms = open_alarms(scope)
     alarm_counts = alarms.aggregate(
         active=Count("pk"), unacknowledged=Count("pk", filter=Q(state=AlarmState.ACTIVE)))
-    health = health_counts(scope, now)
+    health = status_totals(scope, now)
     labels = kind_labels()
     by_kind = [{"kind": r["device__kind"], "label": labels.get(r["device__kind"],
                                                                r["device__kind"]),
@@ -202,13 +221,13 @@ def vital_signs(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
         "overdue_cases": cases.filter(due_at__lt=now).count(),
         "active_alarms": alarm_counts["active"],
         "unacknowledged_alarms": alarm_counts["unacknowledged"],
-        "silent_devices": health["total"]["silent"],
-        "faulty_devices": health["total"]["faulty"],
-        "devices": health["total"]["total"],
+        "silent_devices": health["silent"],
+        "faulty_devices": health["faulty"],
+        "devices": health["total"],
         "open_maintenance_orders": scope.filter(
             MaintenanceOrder.objects.filter(state=MaintenanceOrder.State.OPEN)).count(),
         "alarms_by_kind": by_kind,
-        "health": health["total"],
+        "health": health,
     }
 
 
@@ -231,9 +250,6 @@ def _device_qs(qs: QuerySet[Device]) -> QuerySet[Device]:
 def map_features(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
     """GeoJSON (WGS-84) of the area's open alarms and its devices: every unhealthy device
     and as many healthy ones as fit under the cap (the counts say how many were left out)."""
-    from jiayuan.sensors.rules.catalogue import load_device_kinds
-
-    intervals = {c: k.expected_interval_s for c, k in load_device_kinds().items()}
     labels = kind_labels()
     features: list[dict[str, Any]] = []
     alarms = open_alarms(scope).select_related(
@@ -253,11 +269,10 @@ def map_features(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
                              "raised_at": a.raised_at.isoformat(),
                              "case": a.case.number if a.case_id and a.case else ""}})
     base = devices(scope)
-    unhealthy = _device_qs(base.filter(~status_qs(now)["ok"]))[:MAP_DEVICE_CAP]
-    rows = list(unhealthy)
-    room = MAP_DEVICE_CAP - len(rows)
-    if room > 0:
-        rows += list(_device_qs(base.filter(status_qs(now)["ok"])).order_by("pk")[:room])
+    # One query: unhealthy devices first, then healthy ones, up to the cap.
+    rows = list(_device_qs(base).annotate(st=status_case(now)).annotate(
+        healthy=Case(When(st="ok", then=Value(1)), default=Value(0))).order_by(
+        "healthy", "pk")[:MAP_DEVICE_CAP])
     for d in rows:
         pt = _point(d)
         if pt is None:
@@ -266,7 +281,7 @@ def map_features(scope: AreaScope, now: dt.datetime) -> dict[str, Any]:
                          "properties": {
                              "layer": "device", "code": d.code,
                              "kind": labels.get(d.kind, d.kind),
-                             "status": status_of(d, now, intervals),
+                             "status": d.st,
                              "alarm": d.pk in alarm_devices,
                              "last_heard_at": d.last_heard_at.isoformat()
                              if d.last_heard_at else None}})

@@ -13,7 +13,14 @@ from jiayuan.cases.models import Case
 from jiayuan.cases.services import open_case
 from jiayuan.sensors.models import Alarm, Device, MaintenanceOrder
 from jiayuan.sensors.services.devices import register_device
-from jiayuan.sensors.views_ops import STATUSES, health_counts, status_qs, vital_signs
+from jiayuan.sensors.views_ops import (
+    STATUSES,
+    health_counts,
+    status_case,
+    status_of,
+    status_qs,
+    vital_signs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +94,16 @@ def test_statuses_partition_the_devices(network):
     per = {s: qs.filter(q).count() for s, q in status_qs(NOW).items()}
     assert sum(per.values()) == qs.count() == 8
     assert per == {"silent": 3, "faulty": 1, "never_heard": 1, "ok": 3}
+
+
+def test_sql_case_filters_and_python_agree_on_every_device(network):
+    from jiayuan.sensors.rules.catalogue import load_device_kinds
+
+    intervals = {c: k.expected_interval_s for c, k in load_device_kinds().items()}
+    by_case = dict(Device.objects.annotate(st=status_case(NOW)).values_list("code", "st"))
+    for status, q in status_qs(NOW).items():
+        for d in Device.objects.filter(q):
+            assert by_case[d.code] == status == status_of(d, NOW, intervals), d.code
 
 
 def test_neighbourhood_vital_signs_count_only_its_own(network, users):
