@@ -205,3 +205,10 @@ def test_device_health_page_lists_unhealthy_with_last_heard(network, users, logi
     assert 'data-code="GAS1"' in only_silent and 'data-code="SHED1"' not in only_silent
     kind = c.get(reverse("sensors_ops:health"), {"kind": "ebike_shed"}).content.decode()
     assert 'data-code="SHED1"' in kind and 'data-code="GAS1"' not in kind
+
+
+def test_home_tiles_for_duty_officers_not_for_department_staff(users, login):
+    html = login(users["s1"]).get(reverse("web:home")).content.decode()
+    assert reverse("sensors_ops:screen") in html and reverse("sensors_ops:health") in html
+    police = login(users["police"]).get(reverse("web:home")).content.decode()
+    assert reverse("sensors_ops:screen") not in police
