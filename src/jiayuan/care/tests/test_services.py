@@ -200,3 +200,20 @@ def test_daily_rescore_opens_a_task_when_age_moves_someone_up(elder, people):
     assert rescore_all() == 1
     assert CareTask.objects.get(elder=elder).kind == "risk_rise"
     assert rescore_all() == 0
+
+
+def test_a_signal_for_a_household_reaches_only_the_person_living_there(tiny, people,
+                                                                       elder_data):
+    from jiayuan.registry.models import Household
+
+    e = tiny.entrances["S1N1C1"]
+    h1 = Household.objects.create(entrance=e, compound=tiny.compounds["S1N1C1"], room="101")
+    h2 = Household.objects.create(entrance=e, compound=tiny.compounds["S1N1C1"], room="102")
+    a = register_elder(by=people["staff"], data=elder_data, household=h1)
+    b = register_elder(by=people["staff"], data={**elder_data, "id_number": "",
+                                                 "name": "李秀兰"}, household=h2)
+    assert a.room == "101" and a.entrance == e
+    out = record_signal(household=h2, kind="panic", at=timezone.now(), source_ref="x:1")
+    assert [r.elder_id for r in out] == [b.pk]
+    both = record_signal(entrance=e, kind="smoke", at=timezone.now(), source_ref="x:2")
+    assert {r.elder_id for r in both} == {a.pk, b.pk}
