@@ -132,7 +132,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.service_data()
         try:
             visitor = selectors.visitor_in_scope(scope, data.get("visitor", ""))
-            update_elder(elder=elder, by=request.user, data=data, visitor=visitor)
+            entrance, household = _place(scope, data["entrance_code"], data["room"])
+            update_elder(elder=elder, by=request.user, data=data, visitor=visitor,
+                         entrance=entrance, household=household)
         except DomainError as exc:
             error = _error_text(exc)
         else:

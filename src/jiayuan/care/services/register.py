@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jiayuan.accounts.scope import scope_for
 from jiayuan.care import access, risk
-from jiayuan.care.models import ElderLivingAlone
+from jiayuan.care.models import CareTask, ElderLivingAlone
 from jiayuan.care.services.scoring import rescore
 from jiayuan.care.services.tasks import raise_task
 from jiayuan.core.errors import Conflict, ValidationFailed
@@ -165,12 +165,22 @@ def register_elder(*, by: Any, data: Mapping[str, Any], entrance: Entrance | Non
 
 @transaction.atomic
 def update_elder(*, elder: ElderLivingAlone, by: Any, data: Mapping[str, Any],
-                 visitor: Any = None, at: dt.datetime | None = None) -> ElderLivingAlone:
-    """Change what the register knows; a rise in risk level opens a care task."""
+                 visitor: Any = None, entrance: Entrance | None = None,
+                 household: Household | None = None,
+                 at: dt.datetime | None = None) -> ElderLivingAlone:
+    """Change what the register knows (and, given ``entrance``/``household``, where the person
+    lives: within the user's area); a rise in risk level opens a care task."""
     access.require_edit(by)
     scope_for(by).require(elder.path)
     now = at or timezone.now()
     elder = ElderLivingAlone.objects.select_for_update().get(pk=elder.pk)
+    if entrance is not None or household is not None:
+        entrance, household = _resolve_place(by, entrance, household)
+        if entrance.pk != elder.entrance_id or household != elder.household:
+            elder.entrance, elder.household, elder.path = entrance, household, entrance.path
+            elder.neighbourhood = _neighbourhood_of(entrance)
+            CareTask.objects.filter(elder=elder).exclude(status="done").update(
+                path=entrance.path)
     merged = {f: getattr(elder, f) for f in EDITABLE_FIELDS}
     merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     clean = _clean(merged, today=timezone.localdate(now))

@@ -134,3 +134,26 @@ def test_api_lists_masked_logs_detail_and_refuses_bad_input(elder, people, login
 def test_home_tile_for_neighbourhood_staff(people, login):
     html = login(people["staff"]).get(reverse("web:home")).content.decode()
     assert reverse("care:my_visits") in html and reverse("care:list") in html
+
+
+def test_editing_logs_the_view_moves_the_person_and_refuses_outside(elder, people, login,
+                                                                     tiny):
+    c = login(people["staff"])
+    form = c.get(reverse("care:edit", args=[elder.pk]))
+    assert "张桂英" in form.content.decode()
+    assert PersonalDataAccess.objects.filter(purpose="edit register").count() == 1
+    data = {"name": "张桂英", "birth_year": "1940", "id_number": elder.id_number,
+            "phone": "13812345678", "entrance_code": tiny.entrances["S1N1C2"].code,
+            "room": "302", "health": "fair", "chronic_conditions": "0",
+            "mobility": "independent", "cognition": "normal", "living_conditions": "good",
+            "carer": "none", "children_nearby": "on", "contact1_name": "李明",
+            "contact1_phone": "13900001111"}
+    outside = c.post(reverse("care:edit", args=[elder.pk]),
+                     {**data, "entrance_code": tiny.entrances["S1N2C1"].code})
+    assert outside.status_code == 400
+    elder.refresh_from_db()
+    assert elder.entrance == tiny.entrances["S1N1C1"]
+    assert c.post(reverse("care:edit", args=[elder.pk]), data).status_code == 302
+    elder.refresh_from_db()
+    assert elder.entrance == tiny.entrances["S1N1C2"] and elder.room == "302"
+    assert elder.path == tiny.entrances["S1N1C2"].path
