@@ -57,5 +57,20 @@ def test_ops_screen_refreshes_without_reloading(browser, live_server):  # noqa: 
     p.goto(f"{base}/ops/devices/health/")
     assert "D2" in p.inner_text("[data-testid=unhealthy]")
     _shot(p, "ops-health")
-    assert errors == []
     ctx.close()
+    # and on a phone: nothing wider than the screen
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True, device_scale_factor=2, locale="zh-CN")
+    q = phone.new_page()
+    q.on("pageerror", lambda e: errors.append(str(e)))
+    _log_in(q, base, "zhou")
+    for url in ("/ops/", "/ops/devices/health/"):
+        q.goto(f"{base}{url}")
+        if url == "/ops/":
+            q.wait_for_selector("#ops-map[data-ready]")
+        widths = q.evaluate("() => [document.documentElement.scrollWidth, "
+                            "document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], (url, widths)
+        _shot(q, "ops-phone" + url.replace("/", "-"))
+    assert errors == []
+    phone.close()
