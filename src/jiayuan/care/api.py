@@ -4,6 +4,7 @@
   filters ``risk``, ``neighbourhood`` (code), ``overdue``.
 - ``GET /care/elders/{id}``: one person in full; each call is logged (PIPL).
 - ``POST /care/elders``: register a person (``entrance`` code, optional ``room``).
+- ``PATCH /care/elders/{id}``: change some fields; a rise in risk opens a care task.
 - ``POST /care/elders/{id}/visits``: log a visit.
 - ``GET /care/tasks``, ``POST /care/tasks/{id}/assign``, ``POST /care/tasks/{id}/done``.
 Refusals answer ``{"error": {code, message, details}}`` and change nothing.
@@ -27,6 +28,7 @@ from jiayuan.care.services import (
     complete_task,
     log_visit,
     register_elder,
+    update_elder,
 )
 from jiayuan.core.errors import NotFound
 
@@ -58,6 +60,26 @@ class ElderIn(Schema):
     consent: bool = False
     notes: str = ""
     volunteer_name: str = ""
+
+
+class ElderPatch(Schema):
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    birth_year: int | None = None
+    room: str | None = None
+    health: str | None = None
+    chronic_conditions: int | None = None
+    mobility: str | None = None
+    cognition: str | None = None
+    living_conditions: str | None = None
+    stairs_without_elevator: bool | None = None
+    carer: str | None = None
+    children_nearby: bool | None = None
+    emergency_contacts: list[ContactIn] | None = None
+    consent: bool | None = None
+    notes: str | None = None
+    volunteer_name: str | None = None
 
 
 class VisitIn(Schema):
@@ -131,6 +153,22 @@ def create_elder(request: HttpRequest, payload: ElderIn) -> Any:
     data["emergency_contacts"] = [c.dict() for c in payload.emergency_contacts]
     elder = register_elder(by=request.user, data=data, entrance=entrance, household=household)
     return Status(201, _detail(elder))
+
+
+@router.patch("/elders/{pk}")
+def patch_elder(request: HttpRequest, pk: int, payload: ElderPatch) -> dict[str, Any]:
+    """Change some fields (the others stay); a rise in risk opens a care task. Logged, as
+    the answer holds the full personal data."""
+    access.require_edit(request.user)
+    elder = selectors.get_elder(scope_for(request.user), pk)
+    data = payload.dict(exclude_unset=True)
+    if payload.emergency_contacts is not None:
+        data["emergency_contacts"] = [c.dict() for c in payload.emergency_contacts]
+    elder = update_elder(elder=elder, by=request.user, data=data, visitor=elder.visitor)
+    log_personal_data_access(user=request.user, object_type="care.elder", object_id=elder.pk,
+                             fields=["name", "id_number", "phone", "emergency_contacts"],
+                             purpose="api edit", ip_address=request.META.get("REMOTE_ADDR"))
+    return _detail(selectors.get_elder(scope_for(request.user), pk))
 
 
 @router.post("/elders/{pk}/visits", response={201: dict[str, Any]})

@@ -157,3 +157,18 @@ def test_editing_logs_the_view_moves_the_person_and_refuses_outside(elder, peopl
     elder.refresh_from_db()
     assert elder.entrance == tiny.entrances["S1N1C2"] and elder.room == "302"
     assert elder.path == tiny.entrances["S1N1C2"].path
+
+
+def test_api_patch_changes_fields_raises_a_task_and_refuses_bad_values(elder, people, login):
+    c = login(people["staff"])
+    r = c.patch(f"/api/v1/care/elders/{elder.pk}", {"mobility": "teleporting"},
+                content_type="application/json")
+    assert r.status_code == 422 and "mobility" in r.json()["error"]["details"]
+    r = c.patch(f"/api/v1/care/elders/{elder.pk}", {"mobility": "bedridden"},
+                content_type="application/json")
+    assert r.status_code == 200 and r.json()["risk_level"] == "high"
+    assert r.json()["name"] == "张桂英" and r.json()["phone"] == "13812345678"  # kept
+    assert CareTask.objects.get(elder=elder).kind == "risk_rise"
+    r = login(people["other"]).patch(f"/api/v1/care/elders/{elder.pk}", {"health": "poor"},
+                                     content_type="application/json")
+    assert r.status_code == 403
