@@ -23,8 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import queue
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,13 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jiayuan.sensors.messages import MalformedMessage, Reading, parse_message
+from jiayuan.sensors.messages import (
+    MalformedMessage,
+    Reading,
+    is_gateway_topic,
+    parse_gateway_message,
+    parse_message,
+)
 from jiayuan.sensors.models import Device, DeviceState, RejectedMessage
 from jiayuan.sensors.models import Reading as ReadingRow
 from jiayuan.sensors.rules import engine
@@ -56,7 +64,7 @@ class _Cached:
 
 @dataclass
 class BatchResult:
-    received: int = 0
+    received: int = 0  # readings (a gateway message counts its readings)
     stored: int = 0  # readings newly stored (a redelivered one is not)
     duplicates: int = 0
     rejected: int = 0
@@ -66,7 +74,8 @@ class BatchResult:
 
 
 class Pipeline:
-    def __init__(self, *, checkpoint_s: float = 2.0, clock: Any = None) -> None:
+    def __init__(self, *, checkpoint_s: float = 2.0, clock: Any = None,
+                 async_followups: bool = False) -> None:
         self.devices: dict[str, _Cached] = {}
         self.unknown: dict[str, float] = {}  # code → monotonic time of the miss
         self.dirty: set[str] = set()
@@ -74,6 +83,55 @@ class Pipeline:
         self.last_checkpoint = time.monotonic()
         self.clock = clock or (lambda: dt.datetime.now(UTC))
         self.is_pg = connection.vendor == "postgresql"
+        self._rule_sets: dict[str, RuleSet | None] = {}
+        # Opening cases is slow next to storing readings: the worker does it in a thread of
+        # its own (own DB connection), so a burst of alarms never holds up the stream.
+        self._fq: queue.Queue[Callable[[], Any] | None] | None = None
+        self._fthread: threading.Thread | None = None
+        if async_followups:
+            self._fq = queue.Queue()
+            self._fthread = threading.Thread(target=self._followup_loop, daemon=True,
+                                             name="sensors-followups")
+            self._fthread.start()
+
+    def _followup_loop(self) -> None:
+        assert self._fq is not None
+        try:
+            while True:
+                job = self._fq.get()
+                if job is None:
+                    return
+                try:
+                    job()
+                except Exception:  # noqa: BLE001 - logged; reconcile and replay recover
+                    log.exception("sensors background job failed")
+        finally:
+            connection.close()
+
+    def _dispatch(self, followups: list[FollowUp]) -> None:
+        if not followups:
+            return
+        if self._fq is not None:
+            batch = list(followups)
+            self._fq.put(lambda: follow_up(batch))
+        else:
+            follow_up(followups)
+
+    def drain(self, timeout: float = 60.0) -> None:
+        """Wait for the queued follow-ups (cases to open) before the process exits."""
+        if self._fq is not None and self._fthread is not None:
+            self._fq.put(None)
+            self._fthread.join(timeout)
+            self._fq = None
+
+    def _rules_of(self, d: Device) -> RuleSet | None:
+        from jiayuan.sensors.services.devices import rules_of
+
+        key = orjson.dumps([d.kind, d.overrides, d.expected_interval_s,
+                            d.maintenance_windows], option=orjson.OPT_SORT_KEYS).decode()
+        if key not in self._rule_sets:
+            self._rule_sets[key] = rules_of(d)
+        return self._rule_sets[key]
 
     # --- devices and state ------------------------------------------------------------------
 
@@ -83,15 +141,13 @@ class Pipeline:
                   and now_m - self.unknown.get(c, -1e9) > NEGATIVE_CACHE_S]
         if not wanted:
             return
-        from jiayuan.sensors.services.devices import rules_of
-
         found = Device.objects.filter(code__in=wanted, active=True).only(
             "id", "code", "kind", "path", "owner_unit", "district_code", "overrides",
             "expected_interval_s", "maintenance_windows")
         new: list[_Cached] = []
         for d in found:
             try:
-                rules = rules_of(d)
+                rules = self._rules_of(d)
             except (RuleConfigError, Exception):  # noqa: BLE001 - a bad row must not stop ingest
                 log.exception("device %s has an unusable rule configuration", d.code)
                 rules = None
@@ -164,7 +220,17 @@ class Pipeline:
 
         for topic, payload in messages:
             try:
-                parsed.append(parse_message(topic, payload, now=now))
+                if is_gateway_topic(topic):
+                    readings, refused = parse_gateway_message(topic, payload, now=now,
+                                                              loads=orjson.loads)
+                    parsed.extend(readings)
+                    res.received += len(readings) + len(refused) - 1
+                    for _, item, exc in refused:
+                        code = item.get("device") if isinstance(item, dict) else ""
+                        reject(topic, orjson.dumps(item)[:4096], exc.reason, exc.message,
+                               code[:64] if isinstance(code, str) else "")
+                else:
+                    parsed.append(parse_message(topic, payload, now=now))
             except MalformedMessage as exc:
                 code = topic.split("/")[3] if topic.count("/") == 4 else ""
                 reject(topic, payload, exc.reason, exc.message, code[:64])
@@ -204,8 +270,7 @@ class Pipeline:
             if rejects:
                 self._store_rejects(rejects, now)
         res.raised = [f.alarm_id for f in res.followups if f.action == "open"]
-        if res.followups:
-            follow_up(res.followups)
+        self._dispatch(res.followups)
         return res
 
     def after_ack(self) -> None:
@@ -232,7 +297,7 @@ class Pipeline:
                 for c, events in pending:
                     assert c.state is not None
                     followups.extend(record_events(c.ref, events, c.state.faults))
-            follow_up(followups)
+            self._dispatch(followups)
         return followups
 
     # --- writes -------------------------------------------------------------------------------
@@ -283,20 +348,26 @@ class Pipeline:
 
     def checkpoint(self) -> int:
         """Persist the engine state, last-heard time, faults and latest values of the devices
-        touched since the last checkpoint."""
+        touched since the last checkpoint. States are immutable values (the engine returns
+        new ones), so the worker hands a snapshot to its background thread and goes on."""
         self.last_checkpoint = time.monotonic()
         codes, self.dirty = self.dirty, set()
-        items = [self.devices[c] for c in codes if c in self.devices]
-        items = [c for c in items if c.state is not None]
+        items = [(c.ref.id, c.state) for c in (self.devices.get(code) for code in codes)
+                 if c is not None and c.state is not None]
         if not items:
             return 0
+        if self._fq is not None:
+            self._fq.put(lambda: self._write_checkpoint(items))
+        else:
+            self._write_checkpoint(items)
+        return len(items)
+
+    def _write_checkpoint(self, items: list[tuple[int, engine.DeviceState]]) -> None:
         states, heard = [], []
-        for c in items:
-            s = c.state
-            assert s is not None
-            states.append((c.ref.id, orjson.dumps(engine.state_to_dict(s)).decode()))
+        for dev_id, s in items:
+            states.append((dev_id, orjson.dumps(engine.state_to_dict(s)).decode()))
             at = dt.datetime.fromtimestamp(s.last_heard, UTC) if s.last_heard else None
-            heard.append((c.ref.id, at, orjson.dumps(list(s.faults)).decode(),
+            heard.append((dev_id, at, orjson.dumps(list(s.faults)).decode(),
                           orjson.dumps(s.values).decode()))
         now = timezone.now()
         st = DeviceState._meta.db_table
@@ -325,7 +396,6 @@ class Pipeline:
                 cur.executemany(
                     f"UPDATE {dv} SET last_heard_at = %s, faults = %s, last_metrics = %s "
                     "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
-        return len(items)
 
 
 def topic_of(r: Reading) -> str:

@@ -74,18 +74,26 @@ class SensorStream:
     """An endless round-robin stream over ``devices`` (code, kind, district)."""
 
     def __init__(self, devices: Sequence[tuple[str, str, str]], *, faults: bool = False,
-                 alarm_rate: float = 0.0, seed: int = 7, run_id: str = "") -> None:
+                 alarm_rate: float = 0.0, seed: int = 7, run_id: str = "",
+                 start: dt.datetime | None = None, spacing_s: float = 10.0,
+                 noise: float = 1.0) -> None:
         self.devices = [SimDevice(c, k, d, topic_for(d, c)) for c, k, d in devices]
         self.faults = faults
         self.alarm_rate = alarm_rate  # chance per reading that an alarm episode starts
         self.rng = random.Random(seed)
         self.run_id = run_id or f"{int(time.time()):x}"
         self.i = 0
+        # With ``start``: device time, each device's k-th reading at start + k × spacing
+        # (benchmarks publish faster than real devices report); without: the wall clock.
+        self.start = start.timestamp() if start is not None else None
+        self.spacing_s = spacing_s
+        self.noise = noise
 
     def metrics_for(self, d: SimDevice) -> dict[str, float]:
         rng = self.rng
         base = BASELINE.get(d.kind, {"value": 1.0})
-        m = {k: (v + rng.gauss(0, NOISE[k]) if k in NOISE and NOISE[k] else v)
+        f = self.noise
+        m = {k: (v + rng.gauss(0, NOISE[k] * f) if f and NOISE.get(k) else v)
              for k, v in base.items()}
         for k in ("load_pct", "people", "density", "flow_l", "energy_kwh", "gas_lel_pct"):
             if k in m:
@@ -117,13 +125,28 @@ class SensorStream:
                 d.silent_until = t + self.rng.uniform(60, 600)
                 continue
             d.seq += 1
+            ts = t if self.start is None else self.start + d.seq * self.spacing_s
             body: dict[str, Any] = {"device": d.code, "msg_id": f"{self.run_id}-{d.seq}",
-                                    "ts": int(t * 1000), "metrics": self.metrics_for(d),
+                                    "ts": int(ts * 1000), "metrics": self.metrics_for(d),
                                     "battery": 90, "rssi": -70}
             if extra:
                 body.update(extra)
             return d.topic, orjson.dumps(body), d
         raise RuntimeError("every device is silent")
+
+    def gateway_message(self, n: int, now: dt.datetime, gateway: str = "GW-1"
+                        ) -> tuple[str, bytes, int]:
+        """``n`` readings in one gateway message (all devices of the stream share one
+        district); returns (topic, payload, n)."""
+        from jiayuan.sensors.messages import gateway_topic_for
+
+        items = []
+        district = self.devices[0].district
+        for _ in range(n):
+            _, payload, _ = self.next(now)
+            items.append(payload)
+        body = b'{"gateway":"%s","readings":[%s]}' % (gateway.encode(), b",".join(items))
+        return gateway_topic_for(district, gateway), body, n
 
     def batch(self, n: int, now: dt.datetime | None = None) -> list[tuple[str, bytes]]:
         now = now or dt.datetime.now(dt.UTC)
@@ -171,7 +194,8 @@ def ensure_devices(n: int, *, prefix: str = "SIM", kinds: Sequence[str] = BENCH_
 
 # --- publishing ---------------------------------------------------------------------------------
 
-def publisher(url: str, client_id: str = "") -> Any:
+def publisher(url: str, client_id: str = "", inflight: int = 1000,
+              threaded: bool = True) -> Any:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
@@ -182,10 +206,14 @@ def publisher(url: str, client_id: str = "") -> Any:
                     protocol=MQTTProtocolVersion.MQTTv5)
     if user:
         c.username_pw_set(user, password)
-    c.max_inflight_messages_set(1000)
+    c.max_inflight_messages_set(inflight)
     c.max_queued_messages_set(0)
     c.connect(host, port, keepalive=30)
-    c.loop_start()
+    if threaded:
+        c.loop_start()
+    else:
+        while not c.is_connected():
+            c.loop(0.05)
     return c
 
 

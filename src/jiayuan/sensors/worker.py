@@ -41,8 +41,16 @@ def topic_filter(district: str = "+") -> str:
     return f"{TOPIC_PREFIX}/{district}/devices/+/readings"
 
 
+def gateway_filter(district: str = "+") -> str:
+    return f"{TOPIC_PREFIX}/{district}/gateways/+/readings"
+
+
 def shared_filter(group: str = "ingest", district: str = "+") -> str:
     return f"$share/{group}/{topic_filter(district)}"
+
+
+def shared_gateway_filter(group: str = "ingest", district: str = "+") -> str:
+    return f"$share/{group}/{gateway_filter(district)}"
 
 
 def broker_of(url: str) -> tuple[str, int, str | None, str | None]:
@@ -72,12 +80,13 @@ class IngestWorker:
 
         self.url = url
         self.filter = shared_filter(group, district)
+        self.gateway_filter = shared_gateway_filter(group, district)
         self.client_id = f"{client_prefix}-{group}-{slot}"
         self.batch_max = batch_max
         self.batch_wait = batch_ms / 1000.0
         self.session_expiry_s = session_expiry_s
         self.tick_every_s = tick_every_s
-        self.pipeline = pipeline or Pipeline()
+        self.pipeline = pipeline or Pipeline(async_followups=True, checkpoint_s=5.0)
         self.queue: collections.deque[tuple[str, bytes, int, int, int]] = collections.deque()
         self.arrived = threading.Event()
         self.subscribed = threading.Event()
@@ -111,7 +120,8 @@ class IngestWorker:
         self.generation += 1
         log.info("ingest %s connected (session present: %s)", self.client_id,
                  getattr(flags, "session_present", None))
-        client.subscribe(self.filter, options=SubscribeOptions(qos=1))
+        client.subscribe([(self.filter, SubscribeOptions(qos=1)),
+                          (self.gateway_filter, SubscribeOptions(qos=1))])
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
                       properties: Any) -> None:
@@ -199,6 +209,7 @@ class IngestWorker:
             self.pipeline.checkpoint()
         except Exception:  # noqa: BLE001 - closing must not hide the reason we stop
             log.exception("final checkpoint failed")
+        self.pipeline.drain()
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -20,6 +20,7 @@ from django.db import connection
 
 from jiayuan.cases.models import Case, CaseEvent
 from jiayuan.sensors.models import Alarm, AlarmState, Reading, RejectedMessage
+from jiayuan.sensors.pipeline import Pipeline
 from jiayuan.sensors.simulator import malformed_samples, publisher
 from jiayuan.sensors.tests.django_support import Clock, make_device, message
 from jiayuan.sensors.worker import IngestWorker
@@ -58,7 +59,8 @@ def test_worker_stores_readings_raises_one_case_and_keeps_bad_messages_aside(tin
     make_device(tiny, f"SHED-{rid}", "ebike_shed", district_code=district)
     clock = Clock()
     w = IngestWorker(URL, slot=0, group=f"t{rid}", district=district, batch_ms=50,
-                     session_expiry_s=30, client_prefix="jiayuan-test")
+                     session_expiry_s=30, client_prefix="jiayuan-test",
+                     pipeline=Pipeline())  # follow-ups in this thread: the test's transaction
     w.connect()
     assert w.subscribed.wait(5)
     code = f"SHED-{rid}"
@@ -92,7 +94,8 @@ def test_persistence_rule_fires_and_clears_over_mqtt(tiny):
     make_device(tiny, code, "water_logging", district_code=district)
     clock = Clock()
     w = IngestWorker(URL, slot=0, group=f"t{rid}", district=district, batch_ms=50,
-                     session_expiry_s=30, client_prefix="jiayuan-test")
+                     session_expiry_s=30, client_prefix="jiayuan-test",
+                     pipeline=Pipeline())  # follow-ups in this thread: the test's transaction
     w.connect()
     assert w.subscribed.wait(5)
     steps = [(-600, 16), (-540, 18), (-480, 20), (-420, 10), (-360, 5)]
