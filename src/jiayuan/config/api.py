@@ -80,6 +80,7 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 def _register_routers() -> None:
     from jiayuan.accounts.api import router as accounts_router
+    from jiayuan.care.api import router as care_router
     from jiayuan.cases.api import router as cases_router
     from jiayuan.index.api import router as index_router
     from jiayuan.registry.api import router as registry_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/registry", registry_import_router)
     api.add_router("/cases", cases_router)
     api.add_router("/index", index_router)
+    api.add_router("/care", care_router)
 
 
 _register_routers()

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "jiayuan.index",
     "jiayuan.cases",
     "jiayuan.open311",
+    "jiayuan.sensors",
+    "jiayuan.care",
 ]
 
 MIDDLEWARE = [
@@ -246,4 +248,14 @@ JIAYUAN = {
     # Duplicate suggestions (FixMyStreet's 250 m for residents, 1 km for staff).
     "DUPLICATES": {"resident_radius_m": 250, "staff_radius_m": 1000, "window_days": 30,
                    "closed_days": 14, "min_score": 0.35},
+}
+
+# --- Sensors (docs/sensors-ingest.md) ----------------------------------------------------------
+# Empty JIAYUAN_MQTT_URL: no broker; the demo replays readings in process.
+JIAYUAN_SENSORS = {
+    "MQTT_URL": os.environ.get("JIAYUAN_MQTT_URL", ""),  # mqtt://user:pass@host:1883
+    "BATCH_MAX": int(os.environ.get("JIAYUAN_INGEST_BATCH_MAX", "5000")),
+    "BATCH_MS": int(os.environ.get("JIAYUAN_INGEST_BATCH_MS", "100")),
+    "SESSION_EXPIRY_S": int(os.environ.get("JIAYUAN_INGEST_SESSION_EXPIRY_S", "3600")),
+    "ALARM_TIME_LIMIT_MINUTES": int(os.environ.get("JIAYUAN_ALARM_TIME_LIMIT_MINUTES", "30")),
 }

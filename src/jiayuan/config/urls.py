@@ -13,6 +13,8 @@ urlpatterns = [
     path("open311/", include("jiayuan.open311.urls")),
     path("", include("jiayuan.cases.urls_measures")),  # before cases/<number>/
     path("", include("jiayuan.cases.urls")),
+    path("", include("jiayuan.care.urls")),
+    path("", include("jiayuan.sensors.urls_ops")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.index.urls")),
     path("", include("jiayuan.web.urls")),

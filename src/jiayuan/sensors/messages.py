@@ -183,6 +183,12 @@ def parse_message(topic: str, payload: bytes, *, now: datetime) -> Reading:
         raise
     except (ValueError, RecursionError):
         raise MalformedMessage("not_json", "消息不是合法的 JSON") from None
+    return _reading(district, device_code, body, now)
+
+
+def _reading(district: str, device_code: str | None, body: Any, now: datetime) -> Reading:
+    """Validate one decoded reading object. ``device_code`` is the topic's device (a
+    device topic) or None (an element of a gateway message: the body names the device)."""
     if not isinstance(body, dict):
         raise MalformedMessage("not_object", "消息应为 JSON 对象")
     for name in ("device", "ts", "metrics"):
@@ -191,7 +197,11 @@ def parse_message(topic: str, payload: bytes, *, now: datetime) -> Reading:
     device = body["device"]
     if not isinstance(device, str):
         raise MalformedMessage("wrong_type", "字段 device 应为字符串")
-    if device != device_code:
+    if device_code is None:
+        if not _DEVICE_RE.fullmatch(device):
+            raise MalformedMessage("wrong_type", "字段 device 应为 1–64 个字母、数字或 _.-")
+        device_code = device
+    elif device != device_code:
         raise MalformedMessage("device_mismatch", "消息中的设备编码与主题不一致")
     message_id = body.get("msg_id")
     if message_id is not None:
@@ -235,3 +245,82 @@ def encode_payload(reading: Reading) -> bytes:
     if reading.rssi is not None:
         body["rssi"] = reading.rssi
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# --- gateways: several readings in one message ---------------------------------------------------
+#
+# A gateway (a LoRa/NB-IoT concentrator, a vendor's cloud) may forward the readings of many
+# devices in one message on ``jiayuan/<district>/gateways/<gateway_code>/readings``:
+#
+#     {"gateway": "GW-01", "readings": [{"device": ..., "msg_id": ..., "ts": ...,
+#                                         "metrics": {...}}, ...]}
+#
+# Each element is judged like a device message (same fields, same refusals, the element's
+# ``device`` names the device); a bad element is refused alone, the others are kept.
+
+GATEWAY_TOPIC_FILTER = TOPIC_PREFIX + "/+/gateways/+/readings"
+MAX_GATEWAY_PAYLOAD_BYTES = 512 * 1024
+MAX_GATEWAY_READINGS = 1000
+
+
+def gateway_topic_for(district: str, gateway_code: str) -> str:
+    return f"{TOPIC_PREFIX}/{district}/gateways/{gateway_code}/readings"
+
+
+def is_gateway_topic(topic: str) -> bool:
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[2] == "gateways"
+
+
+def parse_gateway_topic(topic: str) -> tuple[str, str]:
+    parts = topic.split("/")
+    if (
+        len(parts) != 5
+        or parts[0] != TOPIC_PREFIX
+        or parts[2] != "gateways"
+        or parts[4] != "readings"
+        or not _DISTRICT_RE.fullmatch(parts[1])
+        or not _DEVICE_RE.fullmatch(parts[3])
+    ):
+        raise MalformedMessage("topic_invalid", f"主题格式有误：{topic[:120]}")
+    return parts[1], parts[3]
+
+
+def parse_gateway_message(
+    topic: str, payload: bytes, *, now: datetime, loads: Any = None
+) -> tuple[list[Reading], list[tuple[int, Any, MalformedMessage]]]:
+    """Parse a gateway message into (readings, refused elements as (index, element, error)).
+
+    Refuses the whole message (``MalformedMessage``) for a bad topic, a payload over
+    ``MAX_GATEWAY_PAYLOAD_BYTES``, bytes that are not UTF-8 JSON, a body without a
+    ``readings`` list of 1–``MAX_GATEWAY_READINGS`` items. ``loads`` may be a faster JSON
+    decoder (orjson.loads); it must refuse NaN and infinities, as orjson does.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    district, _ = parse_gateway_topic(topic)
+    if len(payload) > MAX_GATEWAY_PAYLOAD_BYTES:
+        raise MalformedMessage("payload_too_large", f"消息超过 {MAX_GATEWAY_PAYLOAD_BYTES} 字节")
+    try:
+        body = loads(payload) if loads is not None else _DECODER.decode(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise MalformedMessage("not_utf8", "消息不是 UTF-8 编码") from None
+    except MalformedMessage:
+        raise
+    except (ValueError, RecursionError):
+        raise MalformedMessage("not_json", "消息不是合法的 JSON 或含非有限数值") from None
+    if not isinstance(body, dict):
+        raise MalformedMessage("not_object", "消息应为 JSON 对象")
+    items = body.get("readings")
+    if not isinstance(items, list):
+        raise MalformedMessage("missing_field", "缺少字段 readings（列表）")
+    if not items or len(items) > MAX_GATEWAY_READINGS:
+        raise MalformedMessage("metrics_invalid", f"readings 应有 1–{MAX_GATEWAY_READINGS} 项")
+    readings: list[Reading] = []
+    refused: list[tuple[int, Any, MalformedMessage]] = []
+    for i, item in enumerate(items):
+        try:
+            readings.append(_reading(district, None, item, now))
+        except MalformedMessage as exc:
+            refused.append((i, item, exc))
+    return readings, refused

@@ -1,0 +1,327 @@
+"""Benchmark: end-to-end sensor ingest against the local Mosquitto and PostgreSQL.
+
+Phase 1 (throughput): ``--readings`` readings from ``--devices`` simulated devices of five
+kinds (about 1 % in alarm episodes) are published, QoS 1, as fast as ``--publishers``
+processes can; ``--workers`` ``jiayuan ingest`` processes split them through one MQTT 5
+shared subscription (parse, rules, COPY into PostgreSQL, manual acks after commit), while a
+bare paho subscriber drains the same stream from the same broker in the same run. Both rates
+are readings / (last one stored or received − first publish).
+
+Phase 2 (latency): ``--latency-rate`` readings/s for ``--latency-seconds`` s with one
+panic-button press every ``--trigger-every`` readings (a fresh device each time); for each,
+the time from publish to the case created (``Case.updated_at`` of a case never touched
+again = its creation).
+
+Ends with ONE line:
+``readings_per_s=<n> bare_per_s=<m> ratio=<n/m> p99_alarm_to_case_ms=<x>``.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jy_sensors \\
+        .venv/bin/python bench/ingest.py [--readings 200000] [--workers 2]
+
+Uses (and migrates) the database of DATABASE_URL; empties its sensor readings first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayuan.config.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jy_sensors")
+os.environ.setdefault("JIAYUAN_LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+URL = os.environ.get("JIAYUAN_MQTT_URL") or "mqtt://127.0.0.1:1883"
+DISTRICT = "990001"
+
+
+def _publisher_proc(devices: list[tuple[str, str, str]], count: int, per_message: int,
+                    seed: int, publishers: int, run_id: str, go: mp.Event, done: mp.Queue) -> None:
+    """Publish ``count`` readings, ``per_message`` to a gateway message (1: device topics),
+    QoS 1, as fast as the broker takes them (paho's loop driven in this thread)."""
+    from jiayuan.sensors.simulator import SensorStream, publisher
+
+    mine = devices[seed::publishers]
+    per_device = count / len(mine) + 2
+    now = dt.datetime.now(dt.UTC)
+    # device time: each device reports every 10 s, the last reading about now
+    stream = SensorStream(mine, alarm_rate=0.0005, seed=seed, run_id=f"{run_id}s{seed}",
+                          noise=0.2,
+                          start=now - dt.timedelta(seconds=10 * per_device), spacing_s=10)
+    if per_message > 1:
+        msgs = [stream.gateway_message(per_message, now, f"GW-{seed}")[:2]
+                for _ in range(count // per_message)]
+    else:
+        msgs = [stream.next(now)[:2] for _ in range(count)]
+    c = publisher(URL, client_id=f"bench-pub-{run_id}-{seed}", inflight=5000, threaded=False)
+    go.wait()
+    t0 = time.time()
+    infos = []
+    for i, (t, p) in enumerate(msgs):
+        infos.append(c.publish(t, p, qos=1))
+        if i % 20 == 0:
+            c.loop(0)
+    while not all(info.is_published() for info in infos[-50:]):
+        c.loop(0.01)
+    done.put((t0, time.time()))
+    c.disconnect()
+
+
+def _bare_proc(district: str, expected: int, ready: mp.Event, out: mp.Queue) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.subscribeoptions import SubscribeOptions
+
+    n = 0
+    first = last = 0.0
+
+    import orjson
+
+    def on_message(c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
+        # count readings as the ingest does: a gateway message holds several
+        nonlocal n, first, last
+        last = time.time()
+        if n == 0:
+            first = last
+        if "/gateways/" in m.topic:
+            n += len(orjson.loads(m.payload)["readings"])
+        else:
+            n += 1
+
+    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                    protocol=MQTTProtocolVersion.MQTTv5)
+    c.on_message = on_message
+    c.on_subscribe = lambda *a: ready.set()
+    c.on_connect = lambda cl, *a: cl.subscribe(
+        [(f"jiayuan/{district}/devices/+/readings", SubscribeOptions(qos=1)),
+         (f"jiayuan/{district}/gateways/+/readings", SubscribeOptions(qos=1))])
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = 65535
+    c.connect("127.0.0.1", 1883, properties=props)
+    deadline = time.time() + 600
+    while n < expected and time.time() < deadline:
+        c.loop(0.5)
+    out.put((n, first, last))
+    c.disconnect()
+
+
+def _ingest_procs(k: int, group: str, district: str, log: Path) -> list[subprocess.Popen]:
+    env = {**os.environ}
+    return [subprocess.Popen(
+        [sys.executable, "-m", "jiayuan.cli", "ingest", "--url", URL, "--slot", str(i),
+         "--group", group, "--district", district, "--session-expiry", "120"],
+        env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT) for i in range(k)]
+
+
+def _wait_connected(log: Path, n: int) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if log.exists() and log.read_text().count(" connected (session") >= n:
+            time.sleep(1)
+            return
+        time.sleep(0.2)
+    raise SystemExit("ingest workers did not connect:\n" + log.read_text()[-2000:])
+
+
+def _count() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM sensors_reading")
+        return int(cur.fetchone()[0])
+
+
+def _setup(devices: int) -> list[tuple[str, str, str]]:
+    from jiayuan.sensors.simulator import ensure_devices
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE sensors_reading, sensors_devicestate")
+        cur.execute("UPDATE sensors_device SET last_heard_at = NULL, silent = false, "
+                    "faults = '[]', last_metrics = '{}'")
+    return ensure_devices(devices, prefix="BENCH", district=DISTRICT)
+
+
+def throughput(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_id: str,
+               log: Path) -> tuple[float, float, dict]:
+    group = f"bench{run_id}"
+    workers = _ingest_procs(a.workers, group, DISTRICT, log)
+    try:
+        _wait_connected(log, a.workers)
+        ready, go = mp.Event(), mp.Event()
+        bare_out, pub_out = mp.Queue(), mp.Queue()
+        bare = mp.Process(target=_bare_proc, args=(DISTRICT, a.readings, ready, bare_out))
+        bare.start()
+        ready.wait(30)
+        per = a.readings // a.publishers
+        pubs = [mp.Process(target=_publisher_proc,
+                           args=(devices, per, a.per_message, i, a.publishers, run_id, go,
+                                 pub_out))
+                for i in range(a.publishers)]
+        for p in pubs:
+            p.start()
+        time.sleep(3 + a.readings / 100_000)  # publishers prepare their messages
+        base = _count()
+        go.set()
+        t_go = time.time()
+        total = (per // a.per_message) * a.per_message * a.publishers
+        stored = base
+        t_stored = t_go
+        deadline = t_go + 600
+        last_change, last_stored = time.time(), base
+        while time.time() < deadline:
+            stored = _count()
+            now = time.time()
+            if stored != last_stored:
+                last_change, last_stored = now, stored
+                t_stored = now
+            if stored - base >= total:
+                break
+            if now - last_change > 20:
+                print(f"ingest stalled at {stored - base} of {total} readings")
+                break
+            time.sleep(0.1)
+        pub_times = [pub_out.get(timeout=60) for _ in pubs]
+        n_bare, _, bare_last = bare_out.get(timeout=120)
+        for p in [*pubs, bare]:
+            p.join(10)
+        t_pub0 = min(t for t, _ in pub_times)
+        t_pub1 = max(t for _, t in pub_times)
+        ingested = stored - base
+        readings_per_s = ingested / (t_stored - t_pub0)
+        bare_per_s = n_bare / (bare_last - t_pub0)
+        info = {"published": total, "publish_per_s": total / (t_pub1 - t_pub0),
+                "stored": ingested, "bare_received": n_bare,
+                "ingest_s": t_stored - t_pub0, "bare_s": bare_last - t_pub0}
+        return readings_per_s, bare_per_s, info
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+
+
+def latency(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_id: str,
+            log: Path) -> list[float]:
+    from jiayuan.cases.models import Case
+    from jiayuan.sensors.models import Alarm, Device
+    from jiayuan.sensors.simulator import SensorStream, publisher
+
+    n_trig = int(a.latency_rate * a.latency_seconds / a.trigger_every) + 1
+    trig = [Device(code=f"P{run_id}-{i}", kind="panic_button", district_code=DISTRICT,
+                   name="bench panic button") for i in range(n_trig)]
+    Device.objects.bulk_create(trig)
+    group = f"lat{run_id}"
+    workers = _ingest_procs(a.workers, group, DISTRICT, log)
+    sent_at: dict[str, float] = {}
+    try:
+        _wait_connected(log, a.workers * 2)
+        stream = SensorStream(devices, alarm_rate=0.0, seed=99, run_id=f"{run_id}L",
+                              start=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1),
+                              spacing_s=len(devices) / a.latency_rate, noise=0.0)
+        c = publisher(URL, client_id=f"bench-lat-{run_id}", inflight=5000)
+        start = time.monotonic()
+        total = int(a.latency_rate * a.latency_seconds)
+        sent = 0
+        k = 0
+        import orjson
+
+        from jiayuan.sensors.messages import topic_for
+
+        while sent < total:
+            due = int((time.monotonic() - start) * a.latency_rate) + 1 - sent
+            if due <= 0:
+                time.sleep(0.002)
+                continue
+            now = dt.datetime.now(dt.UTC)
+            for _ in range(min(due, total - sent)):
+                if sent % a.trigger_every == a.trigger_every // 2 and k < n_trig:
+                    code = trig[k].code
+                    k += 1
+                    t = time.time()
+                    c.publish(topic_for(DISTRICT, code), orjson.dumps(
+                        {"device": code, "msg_id": "press", "ts": int(t * 1000),
+                         "metrics": {"pressed": 1}}), qos=1)
+                    sent_at[code] = t
+                else:
+                    topic, payload, _ = stream.next(now)
+                    c.publish(topic, payload, qos=1)
+                sent += 1
+        c.disconnect()
+        c.loop_stop()
+        time.sleep(5)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    lat = []
+    for alarm in Alarm.objects.filter(device__code__in=list(sent_at)).select_related(
+            "device", "case"):
+        if alarm.case is None:
+            continue
+        created = Case.objects.filter(pk=alarm.case_id).values_list("updated_at", flat=True)[0]
+        lat.append((created.timestamp() - sent_at[alarm.device.code]) * 1000)
+    missing = len(sent_at) - len(lat)
+    if missing:
+        print(f"latency: {missing} of {len(sent_at)} presses without a case")
+    return lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--devices", type=int, default=10_000)
+    ap.add_argument("--readings", type=int, default=100_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--publishers", type=int, default=2)
+    ap.add_argument("--per-message", type=int, default=50,
+                    help="readings per gateway message (1: one message per reading)")
+    ap.add_argument("--latency-rate", type=float, default=5000)
+    ap.add_argument("--latency-seconds", type=float, default=20)
+    ap.add_argument("--trigger-every", type=int, default=1000)
+    ap.add_argument("--skip-latency", action="store_true")
+    a = ap.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench/ingest.py measures PostgreSQL: set DATABASE_URL")
+    run_id = f"{random.randrange(16**6):06x}"
+    log = Path(f"/tmp/bench-ingest-{run_id}.log")
+    devices = _setup(a.devices)
+    print(f"run {run_id}: {len(devices)} devices, {a.readings} readings, {a.workers} ingest "
+          f"workers, {a.publishers} publishers, cores={os.cpu_count()}, "
+          f"load={os.getloadavg()[0]:.1f}; worker log {log}")
+    rps, bare, info = throughput(a, devices, run_id, log)
+    print("throughput: " + ", ".join(f"{k}={v:.0f}" if isinstance(v, float) else f"{k}={v}"
+                                     for k, v in info.items()))
+    p99 = float("nan")
+    if not a.skip_latency:
+        lat = sorted(latency(a, devices, run_id, log))
+        if lat:
+            p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+            print(f"latency at {a.latency_rate:.0f} readings/s: n={len(lat)} "
+                  f"p50={lat[len(lat) // 2]:.0f} ms p99={p99:.0f} ms max={lat[-1]:.0f} ms")
+    print(f"readings_per_s={rps:.0f} bare_per_s={bare:.0f} ratio={rps / bare:.2f} "
+          f"p99_alarm_to_case_ms={p99:.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from jiayuan.core.admin import ReadOnlyAdmin
+from jiayuan.sensors.models import (
+    Alarm,
+    Device,
+    DeviceState,
+    MaintenanceOrder,
+    Reading,
+    RejectedMessage,
+)
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("code", "kind", "name", "owner_unit", "last_heard_at", "silent", "active")
+    list_filter = ("kind", "silent", "active")
+    search_fields = ("code", "name", "address")
+    readonly_fields = ("path", "last_heard_at", "silent", "faults", "last_metrics")
+    raw_id_fields = ("compound", "building", "entrance")
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ReadOnlyAdmin):
+    list_display = ("raised_at", "device", "rule_id", "severity", "state", "acknowledged",
+                    "cleared_at", "case")
+    list_filter = ("state", "severity", "category")
+    search_fields = ("device__code", "rule_id")
+
+
+@admin.register(MaintenanceOrder)
+class MaintenanceOrderAdmin(ReadOnlyAdmin):
+    list_display = ("opened_at", "device", "reason", "state", "owner_unit", "closed_at")
+    list_filter = ("reason", "state")
+
+
+@admin.register(RejectedMessage)
+class RejectedMessageAdmin(ReadOnlyAdmin):
+    list_display = ("last_at", "reason", "device_code", "topic", "count")
+    list_filter = ("reason",)
+
+
+@admin.register(Reading)
+class ReadingAdmin(ReadOnlyAdmin):
+    list_display = ("at", "device_id", "key")
+
+
+@admin.register(DeviceState)
+class DeviceStateAdmin(ReadOnlyAdmin):
+    list_display = ("device", "updated_at")

@@ -1,0 +1,1 @@
+"""Every write of the sensors app goes through these services."""

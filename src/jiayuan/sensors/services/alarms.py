@@ -1,0 +1,257 @@
+"""Alarms from engine events; a raised alarm opens exactly one case, its clearing is noted.
+
+``record_events`` runs inside the ingest batch's transaction and only writes alarm and
+maintenance rows; it returns the follow-ups (open a case, note a clear) that
+``follow_up`` performs after the batch commits, each in its own transaction. Opening is
+idempotent on ``sensors.alarm:<id>``, so a worker killed between the two steps loses
+nothing: ``reconcile`` (a periodic job) opens the cases of alarms still without one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jiayuan.core.errors import InvalidTransition, NotFound
+from jiayuan.sensors.models import Alarm, AlarmState, Device, MaintenanceOrder
+from jiayuan.sensors.rules.model import Action, AlarmEvent
+
+log = logging.getLogger(__name__)
+
+MAX_UPDATES_KEPT = 20
+OPEN = (AlarmState.ACTIVE, AlarmState.ACKNOWLEDGED)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    """What the worker caches of a device."""
+
+    id: int
+    code: str
+    kind: str
+    path: str
+    owner_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    action: str  # "open" | "clear"
+    alarm_id: int
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.isoformat()
+
+
+def _open_alarm(device_id: int, rule_id: str) -> Alarm | None:
+    return Alarm.objects.filter(device_id=device_id, rule_id=rule_id,
+                                state__in=OPEN).first()
+
+
+def _raise(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
+    existing = _open_alarm(device.id, e.rule_id)
+    if existing is not None:  # another worker raised it: this is a further breach
+        _update(existing, e)
+        return
+    try:
+        with transaction.atomic():
+            alarm = Alarm.objects.create(
+                device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
+                severity=str(e.severity), category=e.category, message=e.message[:500],
+                value=e.value, peak=e.value, reading_key=e.reading_key or "",
+                raised_at=e.at, path=device.path,
+                payload={"raised": {"at": _iso(e.at), "value": e.value}},
+            )
+    except IntegrityError:  # raised concurrently by another worker
+        existing = _open_alarm(device.id, e.rule_id)
+        if existing is not None:
+            _update(existing, e)
+        return
+    followups.append(FollowUp("open", alarm.pk))
+
+
+def _update(alarm: Alarm, e: AlarmEvent) -> None:
+    alarm.count += 1
+    alarm.value = e.value
+    if e.value is not None and (alarm.peak is None or abs(e.value) > abs(alarm.peak)):
+        alarm.peak = e.value
+    updates = list(alarm.payload.get("updates", []))[-(MAX_UPDATES_KEPT - 1):]
+    updates.append({"at": _iso(e.at), "value": e.value, "message": e.message[:200]})
+    alarm.payload = {**alarm.payload, "updates": updates}
+    alarm.save(update_fields=["count", "value", "peak", "payload"])
+
+
+def _clear(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
+    alarm = _open_alarm(device.id, e.rule_id)
+    if alarm is None:
+        return  # already cleared (by another worker, or never stored)
+    alarm.state = AlarmState.CLEARED
+    alarm.cleared_at = e.at
+    alarm.payload = {**alarm.payload, "cleared": {"at": _iso(e.at), "value": e.value,
+                                                  "message": e.message[:200]}}
+    alarm.save(update_fields=["state", "cleared_at", "payload"])
+    followups.append(FollowUp("clear", alarm.pk))
+
+
+def _suppressed(device: DeviceRef, e: AlarmEvent) -> None:
+    Alarm.objects.create(
+        device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
+        severity=str(e.severity), category=e.category,
+        message=("维护期间抑制：" + e.message)[:500], value=e.value, peak=e.value,
+        reading_key=e.reading_key or "", raised_at=e.at, cleared_at=e.at,
+        state=AlarmState.CLEARED, path=device.path, payload={"suppressed": True},
+    )
+
+
+def record_events(device: DeviceRef, events: Iterable[AlarmEvent],
+                  faults_left: tuple[str, ...] = ()) -> list[FollowUp]:
+    """Write the alarm and maintenance rows of one device's events (caller's transaction)."""
+    from jiayuan.sensors.services import maintenance
+
+    followups: list[FollowUp] = []
+    for e in events:
+        a = e.action
+        if a is Action.RAISE:
+            _raise(device, e, followups)
+        elif a is Action.UPDATE:
+            alarm = _open_alarm(device.id, e.rule_id)
+            if alarm is None:
+                _raise(device, e, followups)
+            else:
+                _update(alarm, e)
+        elif a is Action.CLEAR:
+            _clear(device, e, followups)
+        elif a is Action.SUPPRESSED:
+            _suppressed(device, e)
+        elif a is Action.FAULT:
+            maintenance.open_order(device, MaintenanceOrder.Reason.FAULT, e.message, e.at)
+        elif a is Action.FAULT_CLEARED:
+            maintenance.fault_cleared(device, e, faults_left)
+        # silence / recovery: the health job owns them (Device.last_heard_at);
+        # out_of_order: counted in the engine state only.
+    return followups
+
+
+# --- after commit -------------------------------------------------------------------------------
+
+def open_case_for(alarm: Alarm) -> Any:
+    """Open (once) the case of a raised alarm; returns the case."""
+    from jiayuan.cases.services import open_case
+    from jiayuan.cases.workdays import TimeLimit, TimeUnit
+    from jiayuan.sensors.services.categories import (
+        category_for_kind,
+        ensure_category,
+        time_limit_minutes,
+    )
+
+    device = Device.objects.select_related("entrance", "compound").get(pk=alarm.device_id)
+    code = ensure_category(category_for_kind(device.kind))
+    place: dict[str, Any] = {}
+    if device.entrance is not None:
+        place["entrance"] = device.entrance
+    elif device.lng is not None and device.lat is not None:
+        place.update(lng=device.lng, lat=device.lat)
+    where = device.address or device.name or ""
+    description = (f"【物联感知报警】{alarm.title}（{alarm.severity}）设备 {device.code}"
+                   f"{'，' + where if where else ''}：{alarm.message}")
+    case, created = open_case(
+        channel="sensor", description=description[:2000], category_code=code,
+        idempotency_key=f"sensors.alarm:{alarm.pk}", reported_at=alarm.raised_at,
+        time_limit=TimeLimit(time_limit_minutes(code), TimeUnit.MINUTES),
+        tier="operations_centre" if alarm.severity == "Extreme" else None,
+        source_ref=f"sensors.alarm:{alarm.pk}", external_id=f"alarm-{alarm.pk}",
+        address=device.address, **place,
+    )
+    Alarm.objects.filter(pk=alarm.pk, case__isnull=True).update(case=case)
+    alarm.case = case
+    return case
+
+
+def note_clear(alarm: Alarm) -> None:
+    from jiayuan.cases.services.notes import add_note
+
+    if alarm.case_id is None:
+        open_case_for(alarm)
+    cleared = alarm.payload.get("cleared", {})
+    text = (f"报警已解除：{alarm.title}，设备 {alarm.device.code}"
+            f"{'（解除时读数 ' + format(cleared['value'], 'g') + '）' if cleared.get('value') is not None else ''}"
+            f"{'' if alarm.acknowledged else '；该报警解除前未被确认'}")
+    add_note(alarm.case, text=text,
+             payload={"alarm": alarm.pk, "cleared_at": cleared.get("at"),
+                      "acknowledged": alarm.acknowledged})
+
+
+def follow_up(followups: Iterable[FollowUp]) -> None:
+    """Open cases and note clears after the batch committed. Failures are logged and left
+    for ``reconcile``; they never undo the batch."""
+    for f in followups:
+        try:
+            alarm = Alarm.objects.select_related("device", "case").get(pk=f.alarm_id)
+            if f.action == "open":
+                if alarm.case_id is None:
+                    open_case_for(alarm)
+            elif f.action == "clear":
+                note_clear(alarm)
+        except Exception:  # noqa: BLE001 - reconcile retries; the ingest must go on
+            log.exception("sensor alarm follow-up %s failed", f)
+
+
+def reconcile(now: dt.datetime | None = None, *, older_than_s: float = 10.0) -> int:
+    """Open the cases of alarms left without one (a worker died after its commit)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=older_than_s)
+    n = 0
+    for alarm in Alarm.objects.filter(case__isnull=True, created_at__lte=cutoff).exclude(
+            payload__suppressed=True).select_related("device")[:200]:
+        try:
+            open_case_for(alarm)
+            if alarm.state == AlarmState.CLEARED:
+                note_clear(alarm)
+            n += 1
+        except Exception:  # noqa: BLE001
+            log.exception("reconcile of alarm %s failed", alarm.pk)
+    return n
+
+
+# --- human acts ------------------------------------------------------------------------------
+
+@transaction.atomic
+def acknowledge(alarm_id: int, *, user: Any) -> Alarm:
+    """Lifecycle active → acknowledged, by a staff member of the alarm's area."""
+    from jiayuan.accounts.scope import scope_for
+
+    alarm = Alarm.objects.select_for_update().filter(pk=alarm_id).first()
+    if alarm is None:
+        raise NotFound("找不到该报警")
+    scope_for(user).require(alarm.path)
+    if alarm.state != AlarmState.ACTIVE:
+        raise InvalidTransition("只有未确认的活动报警可以确认",
+                                details={"state": alarm.state})
+    alarm.state = AlarmState.ACKNOWLEDGED
+    alarm.acknowledged = True
+    alarm.acknowledged_at = timezone.now()
+    alarm.acknowledged_by = user if getattr(user, "is_authenticated", False) else None
+    alarm.save(update_fields=["state", "acknowledged", "acknowledged_at", "acknowledged_by"])
+    return alarm
+
+
+def on_alarm_case_event(case: Any, event: Any) -> None:
+    """Follow the case of an alarm: keep its last step on the alarm (for the alarm page)."""
+    from jiayuan.cases.hooks import source_of
+
+    _, ident = source_of(case.source_ref)
+    if not ident.isdigit() or event.action == "note":
+        return
+    alarm = Alarm.objects.filter(pk=int(ident)).first()
+    if alarm is None:
+        return
+    alarm.payload = {**alarm.payload, "case_step": {"action": event.action,
+                                                    "state": event.to_state,
+                                                    "at": event.at.isoformat()}}
+    alarm.save(update_fields=["payload"])
