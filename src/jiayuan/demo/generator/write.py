@@ -67,9 +67,11 @@ def _geo(geom: BaseGeometry) -> dict[str, Any]:
 
 def wipe_registry() -> None:
     """Delete every registry row (history rows in ``RegistryEvent`` are kept), and first the
-    demo's cases, which point at registry places."""
+    modules' demo data and the demo's cases, which point at registry places."""
     from jiayuan.cases.models import Case, CaseAttachment, CaseEvent, Notification
+    from jiayuan.demo.modules import wipe_modules
 
+    wipe_modules()
     for model in (Notification, CaseAttachment, CaseEvent):
         model.objects.all()._raw_delete(model.objects.db)  # type: ignore[attr-defined]
     Case.objects.update(merged_into=None)

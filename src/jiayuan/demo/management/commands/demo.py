@@ -81,6 +81,7 @@ class Command(BaseCommand):
              ["generate", "--scale", scale, "--seed", str(seed),
               *(["--no-cases"] if no_cases else [])])
         step("» 演示账号 / demo log-ins", ["demo_accounts", "--url", url])
+        step("» 各模块演示数据 / module demo data", ["demo_modules", "--seed", str(seed)])
 
         def terminate(signum: int, frame: Any) -> None:
             raise KeyboardInterrupt
