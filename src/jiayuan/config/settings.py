@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jiayuan.index",
     "jiayuan.cases",
     "jiayuan.open311",
+    "jiayuan.council",
 ]
 
 MIDDLEWARE = [
