@@ -81,6 +81,7 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 def _register_routers() -> None:
     from jiayuan.accounts.api import router as accounts_router
     from jiayuan.cases.api import router as cases_router
+    from jiayuan.council.api import router as council_router
     from jiayuan.registry.api import router as registry_router
     from jiayuan.registry.api_import import router as registry_import_router
 
@@ -88,6 +89,7 @@ def _register_routers() -> None:
     api.add_router("/registry", registry_router)
     api.add_router("/registry", registry_import_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/council", council_router)
 
 
 _register_routers()

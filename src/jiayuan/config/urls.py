@@ -13,6 +13,7 @@ urlpatterns = [
     path("open311/", include("jiayuan.open311.urls")),
     path("", include("jiayuan.cases.urls_measures")),  # before cases/<number>/
     path("", include("jiayuan.cases.urls")),
+    path("", include("jiayuan.council.urls")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.web.urls")),
 ]
