@@ -5,6 +5,7 @@ shell's 403/404 pages."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -282,8 +283,9 @@ def meeting_qr(request: HttpRequest, pk: int) -> HttpResponse:
     m = ms.get_meeting_for(request.user, pk)
     access.require_manage(request.user, m.council)
     url = request.build_absolute_uri(reverse("council:checkin", args=[ms.checkin_token(m)]))
-    svg = segno.make(url, error="m").svg_inline(scale=5)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=5, border=2)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
 
 
 @require_POST
