@@ -130,11 +130,11 @@ def test_topic_mention_claim_hearing_consent_and_project(browser, live_server): 
         form.locator("[name=members]").fill("T1 101室承租户\nT2 102室承租户\nT3 103室承租户")
         with staff.expect_navigation():
             form.locator("button[type=submit]").click()
-        assert staff.locator("[data-testid=result-status]").inner_text() == "pending"
+        assert staff.locator("[data-testid=result-status]").get_attribute("data-status") == "pending"
         for key in ("T1", "T2", "T3"):
             with staff.expect_navigation():
                 staff.click(f"[data-testid=consent-{key}]")
-        assert staff.locator("[data-testid=result-status]").inner_text() == "reached"
+        assert staff.locator("[data-testid=result-status]").get_attribute("data-status") == "reached"
         assert "已取得同意" in staff.locator("[data-testid=result-reason]").inner_text()
         assert Consultation.objects.get().result_status == "reached"
         _shot(staff, "council-consent-reached")

@@ -11,9 +11,9 @@ class CouncilConfig(AppConfig):
 
     def ready(self) -> None:
         from jiayuan.cases import hooks
+        from jiayuan.core.periodic import register
         from jiayuan.council import tasks
         from jiayuan.council.services.escalation import on_case_event
-        from jiayuan.core.periodic import register
         from jiayuan.web.home import register_tile
 
         hooks.subscribe("council.topic", on_case_event)

@@ -161,6 +161,9 @@ class Comment(models.Model):
         verbose_name_plural = _("comments")
         indexes = [models.Index(fields=["topic", "created_at"], name="comment_topic_at")]
 
+    def __str__(self) -> str:
+        return f"{self.topic_id}: {self.body[:30]}"
+
 
 class Mention(models.Model):
     """A user or a department named with @ in a comment."""
@@ -174,6 +177,9 @@ class Mention(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["topic", "user"], name="mention_topic_user")]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id} @{self.user_id or self.department_id}"
 
 
 class Notice(models.Model):
@@ -190,6 +196,9 @@ class Notice(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "topic", "delivered_at"], name="notice_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ← {self.topic_id} ({self.reason})"
 
 
 class MeetingKind(models.TextChoices):
@@ -226,6 +235,9 @@ class Meeting(models.Model):
         indexes = [path_index("meeting"),
                    models.Index(fields=["council", "starts_at"], name="meeting_council_at")]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Invitation(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
@@ -236,6 +248,9 @@ class Invitation(models.Model):
         constraints = [models.UniqueConstraint(fields=["meeting", "member"],
                                                name="invitation_once")]
 
+    def __str__(self) -> str:
+        return f"{self.meeting_id} → {self.member_id}"
+
 
 class Registration(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="registrations")
@@ -245,6 +260,9 @@ class Registration(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "user"],
                                                name="registration_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} ← {self.user_id}"
 
 
 class Attendance(models.Model):
@@ -264,6 +282,9 @@ class Attendance(models.Model):
                                                condition=models.Q(user__isnull=False),
                                                name="attendance_once")]
 
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.name}"
+
 
 class Decision(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
@@ -272,6 +293,9 @@ class Decision(models.Model):
     text = models.TextField()
     resolves_topic = models.BooleanField(default=False)
     at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.text[:40]
 
 
 # --- consultations ---------------------------------------------------------------------------
@@ -314,6 +338,9 @@ class Consultation(models.Model):
         verbose_name_plural = _("consultations")
         indexes = [path_index("consultation")]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class ConsentMember(models.Model):
     """One member of a consent campaign (e.g. one of the 13 tenant households)."""
@@ -328,6 +355,9 @@ class ConsentMember(models.Model):
                                                name="consentmember_once")]
         ordering = ["consultation_id", "key"]
 
+    def __str__(self) -> str:
+        return f"{self.key} {self.label}"
+
 
 class ConsentReply(models.Model):
     member = models.OneToOneField(ConsentMember, on_delete=models.PROTECT, related_name="reply")
@@ -336,6 +366,9 @@ class ConsentReply(models.Model):
     entered_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.answer}"
 
 
 class DwellingOwner(models.Model):
@@ -353,6 +386,9 @@ class DwellingOwner(models.Model):
         constraints = [models.UniqueConstraint(fields=["household", "owner_ref"],
                                                name="dwellingowner_once")]
 
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.owner_ref}"
+
 
 class VoteDwelling(models.Model):
     """The electorate of an owners' vote, frozen when the vote opens."""
@@ -367,6 +403,9 @@ class VoteDwelling(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["consultation", "household"],
                                                name="votedwelling_once")]
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id}: {self.household_id}"
 
 
 class VoteBallot(models.Model):
@@ -385,6 +424,9 @@ class VoteBallot(models.Model):
         constraints = [models.UniqueConstraint(fields=["consultation", "household", "source"],
                                                name="voteballot_one_per_source")]
 
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.choice} ({self.source})"
+
 
 class VoteProxy(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
@@ -394,6 +436,9 @@ class VoteProxy(models.Model):
     granted_by = models.CharField(max_length=40)
     holder = models.CharField(max_length=40)
     revoked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.granted_by} → {self.holder}"
 
 
 # --- resources, needs, projects, grants --------------------------------------------------------
@@ -413,6 +458,9 @@ class Resource(models.Model):
                                  blank=True, related_name="+")
     active = models.BooleanField(default=True)
 
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.title}"
+
 
 class Need(models.Model):
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="needs")
@@ -425,6 +473,9 @@ class Need(models.Model):
     matched_resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True,
                                          blank=True, related_name="matches")
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Project(models.Model):
@@ -444,6 +495,9 @@ class Project(models.Model):
     class Meta:
         indexes = [path_index("project")]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
@@ -455,6 +509,9 @@ class Milestone(models.Model):
     class Meta:
         ordering = ["project_id", "position", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Fund(models.Model):
     """A council's self-governance fund (自治金)."""
@@ -462,6 +519,9 @@ class Fund(models.Model):
     council = models.OneToOneField(Council, on_delete=models.PROTECT, related_name="fund")
     credited = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     reserved = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    def __str__(self) -> str:
+        return f"fund of {self.council_id}"
 
 
 class Grant(models.Model):
@@ -471,6 +531,9 @@ class Grant(models.Model):
     approved = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     spent = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     status = models.CharField(max_length=10, default="applied")
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} ({self.status})"
 
 
 class LedgerEntry(models.Model):
@@ -490,3 +553,6 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["fund_id", "at", "id"]
         indexes = [models.Index(fields=["fund", "at"], name="ledger_fund_at")]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id} {self.kind} {self.amount}"

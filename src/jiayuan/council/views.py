@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiayuan.core.errors import DomainError, ValidationFailed
@@ -39,6 +40,9 @@ from jiayuan.council.services.escalation import escalate_topic
 from jiayuan.registry.models import Department
 from jiayuan.registry.selectors import entrance_by_home_code
 from jiayuan.web.errors import page_errors
+
+RESULT_LABELS = {"pending": _("pending"), "reached": _("consent reached"),
+                 "failed": _("not reached"), "passed": _("passed"), "no_quorum": _("no quorum")}
 
 # Resident topics: at most TOPIC_LIMIT per TOPIC_WINDOW seconds from one IP and one entrance.
 TOPIC_LIMIT = 5
@@ -343,6 +347,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
 
 def _consultation_context(request: HttpRequest, c: Consultation) -> dict[str, Any]:
     ctx: dict[str, Any] = {"c": c, "council": c.council,
+                           "result_label": RESULT_LABELS.get(c.result_status, c.result_status),
                            "can_manage": access.can_manage(request.user, c.council)}
     if c.kind == Consultation.Kind.CONSENT:
         ctx["members"] = list(c.consent_members.select_related("reply"))

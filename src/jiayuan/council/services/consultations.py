@@ -8,6 +8,7 @@ the engine's result, explanation and digest on the consultation.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -33,8 +34,6 @@ from jiayuan.council.rules import owners as ow
 from jiayuan.council.rules.exact import Bound, canonical_json
 from jiayuan.council.services.topics import _system
 from jiayuan.registry.models import Compound, Household
-
-import json
 
 
 def _json(payload: Any) -> Any:

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiayuan.core.errors import NotFound, ValidationFailed
-from jiayuan.council import access, progress as pg
+from jiayuan.council import access
+from jiayuan.council import progress as pg
 from jiayuan.council.models import (
     Council,
     Fund,
