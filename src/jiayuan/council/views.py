@@ -86,7 +86,12 @@ def index(request: HttpRequest) -> HttpResponse:
 def _council_context(request: HttpRequest, council: Council) -> dict[str, Any]:
     data = selectors.council_page(council, page=_int(request.GET.get("page")),
                                   status=request.GET.get("status", ""))
+    from jiayuan.council.models import Notice
+
+    mine = list(Notice.objects.filter(user=request.user, topic__council=council)
+                .select_related("topic").order_by("-created_at")[:8])
     return {"council": council, **data, "status": request.GET.get("status", ""),
+            "my_notices": mine,
             "can_manage": access.can_manage(request.user, council),
             "kinds": MeetingKind.choices, "matters": [(m.value, v[3]) for m, v in
                                                       ARTICLE_278.items()]}

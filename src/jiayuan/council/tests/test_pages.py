@@ -64,6 +64,8 @@ def test_mention_then_claim_through_the_pages(env, client):
     client.post(reverse("council:topic_action", args=[t.pk, "comment"]),
                 {"body": "请协助", "departments": [env.dept.pk]})
     client.force_login(env.liaison)
+    home = client.get(reverse("council:council", args=[env.council.pk])).content.decode()
+    assert 'data-testid="my-notices"' in home and reverse("council:topic", args=[t.pk]) in home
     page = client.get(reverse("council:topic", args=[t.pk])).content.decode()
     assert 'data-testid="claim"' in page
     r = client.post(reverse("council:topic_action", args=[t.pk, "claim"]))
