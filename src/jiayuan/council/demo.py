@@ -11,6 +11,7 @@ the demo cases); :func:`clear_councils` removes what it wrote.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -44,6 +45,8 @@ from jiayuan.council.models import (
     VoteBallot,
     VoteDwelling,
 )
+from jiayuan.council.rules import consent as cr
+from jiayuan.council.rules.exact import canonical_json
 from jiayuan.council.services.consultations import recount
 from jiayuan.registry.models import Compound, Household, Neighbourhood
 
@@ -133,17 +136,14 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
                     created_at=at, last_activity_at=at + dt.timedelta(days=rng.randrange(1, 20)),
                     resolved_at=(at + dt.timedelta(days=rng.randrange(5, 60))
                                  if status == "resolved" else None),
-                    comment_count=0))
+                    comment_count=rng.randrange(2, 7)))
         topics = Topic.objects.bulk_create(topics, batch_size=BATCH)
         comments = []
         for t in topics:
-            n = rng.randrange(2, 7)
-            for i in range(n):
+            for i in range(t.comment_count):
                 comments.append(Comment(topic=t, author_name=_name(rng), body=rng.choice(COMMENTS),
                                         created_at=t.created_at + dt.timedelta(hours=6 * (i + 1))))
-            t.comment_count = n
         Comment.objects.bulk_create(comments, batch_size=BATCH)
-        Topic.objects.bulk_update(topics, ["comment_count"], batch_size=BATCH)
         counts["topics"], counts["comments"] = len(topics), len(comments)
 
         say("三会")
@@ -204,13 +204,29 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
                                               label=f"{i + 1}号承租户"))
         cmembers = ConsentMember.objects.bulk_create(cmembers, batch_size=BATCH)
         replies = []
+        answers: dict[int, list[cr.ConsentAnswer]] = {}
+        keys: dict[int, list[str]] = {}
         for m in cmembers:
+            keys.setdefault(m.consultation_id, []).append(m.key)
             if rng.random() < 0.9:
-                replies.append(ConsentReply(member=m, answer="consent" if rng.random() < 0.97
-                                            else "refuse", source="written", at=end))
+                answer = "consent" if rng.random() < 0.97 else "refuse"
+                replies.append(ConsentReply(member=m, answer=answer, source="written", at=end))
+                answers.setdefault(m.consultation_id, []).append(
+                    cr.ConsentAnswer(m.key, cr.Answer(answer), cr.AnswerSource.WRITTEN))
         ConsentReply.objects.bulk_create(replies, batch_size=BATCH)
-        for cons in consultations:
-            recount(cons)  # the engine's result, reason and digest
+        for cons in consultations:  # the engine's result, reason and digest, as recount() does
+            res = cr.tally_consent(cr.ConsentCampaign(f"council.consultation:{cons.pk}",
+                                                      tuple(keys[cons.pk]),
+                                                      cr.ConsentRule.unanimity()),
+                                   answers.get(cons.pk, ()))
+            cons.result_status, cons.result_reason = res.status.value, res.reason_zh
+            cons.result_digest, cons.eligible = res.digest, res.members
+            cons.participants = res.consents + res.refusals
+            cons.result = json.loads(canonical_json(dict(res.__dict__)))
+            cons.computed_at = end
+        Consultation.objects.bulk_update(
+            consultations, ["result_status", "result_reason", "result_digest", "eligible",
+                            "participants", "result", "computed_at"], batch_size=500)
         counts["consent_campaigns"] = len(consultations)
         counts["owners_votes"] = _owners_votes(rng, councils[::max(votes_every, 1)], by_council,
                                                when)
