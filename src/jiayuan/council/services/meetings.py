@@ -89,6 +89,7 @@ def get_meeting_for(user: Any, pk: int) -> Meeting:
 
 @transaction.atomic
 def register(meeting: Meeting, *, actor: Any) -> Registration:
+    meeting = Meeting.objects.select_related("council").get(pk=meeting.pk)
     if not can_attend(actor, meeting):
         raise Forbidden("该会议仅限理事会成员参加")
     if meeting.status != Meeting.Status.PLANNED:
