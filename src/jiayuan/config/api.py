@@ -82,6 +82,7 @@ def _register_routers() -> None:
     from jiayuan.accounts.api import router as accounts_router
     from jiayuan.care.api import router as care_router
     from jiayuan.cases.api import router as cases_router
+    from jiayuan.council.api import router as council_router
     from jiayuan.index.api import router as index_router
     from jiayuan.registry.api import router as registry_router
     from jiayuan.registry.api_import import router as registry_import_router
@@ -92,6 +93,7 @@ def _register_routers() -> None:
     api.add_router("/cases", cases_router)
     api.add_router("/index", index_router)
     api.add_router("/care", care_router)
+    api.add_router("/council", council_router)
 
 
 _register_routers()

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiayuan.open311",
     "jiayuan.sensors",
     "jiayuan.care",
+    "jiayuan.council",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("jiayuan.cases.urls")),
     path("", include("jiayuan.care.urls")),
     path("", include("jiayuan.sensors.urls_ops")),
+    path("", include("jiayuan.council.urls")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.index.urls")),
     path("", include("jiayuan.web.urls")),

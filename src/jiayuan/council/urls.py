@@ -1,0 +1,28 @@
+from django.urls import path
+
+from jiayuan.council import views
+
+app_name = "council"
+
+urlpatterns = [
+    path("councils/", views.index, name="index"),
+    path("councils/<int:pk>/", views.council_page, name="council"),
+    path("councils/<int:pk>/topics/new/", views.topic_new, name="topic_new"),
+    path("councils/<int:pk>/meetings/new/", views.meeting_new, name="meeting_new"),
+    path("councils/<int:pk>/consultations/new/", views.consultation_new,
+         name="consultation_new"),
+    path("councils/<int:pk>/projects/new/", views.project_new, name="project_new"),
+    path("councils/topics/<int:pk>/", views.topic_page, name="topic"),
+    path("councils/topics/<int:pk>/<slug:what>/", views.topic_action, name="topic_action"),
+    path("councils/meetings/<int:pk>/", views.meeting_page, name="meeting"),
+    path("councils/meetings/<int:pk>/qr.svg", views.meeting_qr, name="meeting_qr"),
+    path("councils/meetings/<int:pk>/<slug:what>/", views.meeting_action, name="meeting_action"),
+    path("councils/checkin/<str:token>/", views.checkin, name="checkin"),
+    path("councils/consultations/<int:pk>/", views.consultation_page, name="consultation"),
+    path("councils/consultations/<int:pk>/<slug:what>/", views.consultation_action,
+         name="consultation_action"),
+    path("councils/projects/<int:pk>/", views.project_page, name="project"),
+    path("councils/projects/<int:pk>/<slug:what>/", views.project_action, name="project_action"),
+    path("p/projects/<int:pk>/", views.project_public, name="project_public"),
+    path("h/<str:token>/topic/", views.resident_topic, name="resident_topic"),
+]
