@@ -14,6 +14,7 @@ from typing import Any
 # (label, "module:generate", "module:wipe"), in generation order; wiped in reverse.
 DEMO_MODULES: list[tuple[str, str, str]] = [
     ("care", "jiayuan.care.demo:generate_demo_care", "jiayuan.care.demo:wipe_demo_care"),
+    ("council", "jiayuan.council.demo:generate_councils", "jiayuan.council.demo:clear_councils"),
 ]
 
 

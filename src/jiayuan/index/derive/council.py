@@ -1,10 +1,11 @@
 """Council-based derivers, switched on when the council app offers
 ``jiayuan.council.selectors.activity_by_compound(start, end)``.
 
-The selector is imported lazily at each derivation: while it is absent every leaf here is
-reported as having no data source (never zero). Expected shape, per compound id, a mapping
-(or object) with ``meetings_by_kind`` ({"hearing": n, "coordination": n, "evaluation": n}),
-``funds_used`` (yuan) and ``participation`` (consultation participants); other keys ignored.
+The selector is imported lazily at each derivation (a deployment without the council app
+reports every leaf here as having no data source, never zero). Its shape, per compound id:
+``meetings`` ({"hearing": n, "coordination": n, "evaluation": n}, meetings held),
+``funds_spent`` (yuan spent from self-governance grants) and ``consultation_participants``;
+other keys are ignored. Periods are dates; the selector takes Asia/Shanghai midnights.
 
 Leaves without any platform module yet (party members' participation and volunteer points,
 volunteer attendances, overcrowded subletting) are registered here too, as "no data source",
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .base import Derived, NoDataSource, cached, register
 from .registry import households
@@ -23,12 +25,20 @@ from .registry import households
 THREE_MEETINGS = ("hearing", "coordination", "evaluation")
 
 
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), SH)
+
+
 def _activity(start: dt.date, end: dt.date) -> Mapping[int, Any]:
     try:
-        from jiayuan.council.selectors import activity_by_compound  # type: ignore[attr-defined]
+        from jiayuan.council.selectors import activity_by_compound
     except ImportError as exc:
         raise NoDataSource("议事会模块尚未提供 activity_by_compound（无数据来源）") from exc
-    return cached(("council", start, end), lambda: activity_by_compound(start, end))  # type: ignore[no-any-return]
+    return cached(("council", start, end),  # type: ignore[no-any-return]
+                  lambda: activity_by_compound(_midnight(start), _midnight(end)))
 
 
 def _get(row: Any, key: str, default: Any = None) -> Any:
@@ -41,7 +51,7 @@ def three_meetings_held(start: dt.date, end: dt.date) -> Derived:
     act = _activity(start, end)
     out = Derived()
     for cid in households():
-        kinds = _get(act.get(cid), "meetings_by_kind") or {}
+        kinds = _get(act.get(cid), "meetings") or {}
         out.values[cid] = float(sum(int(kinds.get(k, 0) or 0) for k in THREE_MEETINGS))
     return out
 
@@ -66,9 +76,9 @@ def _absent(what: str) -> Callable[[dt.date, dt.date], Derived]:
 
 
 register("three_meetings_held", three_meetings_held, description="三会召开次数", unit="次")
-register("grant_spending", _per_household("funds_used", 1.0),
+register("grant_spending", _per_household("funds_spent", 1.0),
          description="自治金使用金额/户", unit="元/户")
-register("consultation_participation", _per_household("participation", 100.0),
+register("consultation_participation", _per_household("consultation_participants", 100.0),
          description="协商参与人次/百户", unit="人次/百户")
 register("registered_member_participation_rate", _absent("在职党员双报到"))
 register("party_volunteer_points", _absent("党员志愿者积分"))

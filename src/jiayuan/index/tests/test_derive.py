@@ -102,19 +102,22 @@ def test_derive_period_stores_values_and_reports(cases_2025):
     assert LeafValue.objects.filter(period=period, indicator="hotline_12345_complaints").count() == 8
 
 
-def test_council_switches_on_when_selector_exists(cases_2025, monkeypatch):
-    import sys
-    import types
+def test_council_leaves_come_from_the_council_app(cases_2025, make_user):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from jiayuan.council.models import Council, Meeting
 
     a = cases_2025.compounds["S1N1C1"]
-    mod = types.ModuleType("jiayuan.council.selectors")
-    mod.activity_by_compound = lambda s, e: {  # type: ignore[attr-defined]
-        a.id: {"meetings_by_kind": {"hearing": 2, "coordination": 1, "evaluation": 1,
-                                    "other": 5}, "funds_used": 5000}}
-    monkeypatch.setitem(sys.modules, "jiayuan.council.selectors", mod)
-    assert _v("three_meetings_held", a) == 4.0
-    assert _v("grant_spending", a) == pytest.approx(50.0)
+    council = Council.objects.create(neighbourhood=a.neighbourhood, name="S1N1 理事会")
+    at = dt.datetime(2025, 6, 1, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for kind, status in [("hearing", "held"), ("hearing", "held"), ("coordination", "held"),
+                         ("evaluation", "planned")]:
+        Meeting.objects.create(council=council, compound=a, kind=kind, status=status,
+                               title=kind, starts_at=at)
+    assert _v("three_meetings_held", a) == 3.0  # held ones only
     assert _v("three_meetings_held", cases_2025.compounds["S1N1C2"]) == 0.0
+    assert _v("grant_spending", a) == 0.0  # no grant spent
 
 
 def test_category_mapping_from_settings(cases_2025, settings):
