@@ -78,8 +78,8 @@ def test_no_households_is_missing_not_zero(cases_2025):
 
 
 def test_absent_sources_are_reported(cases_2025):
-    for code in ("three_meetings_held", "grant_spending", "volunteer_activity",
-                 "property_disputes", "utility_anomalies"):
+    for code in ("volunteer_activity", "party_volunteer_points", "property_disputes",
+                 "utility_anomalies"):
         with pytest.raises(NoDataSource):
             derive_leaf(code, Y0, Y1)
 
@@ -87,16 +87,16 @@ def test_absent_sources_are_reported(cases_2025):
 def test_derive_period_stores_values_and_reports(cases_2025):
     a = cases_2025.compounds["S1N1C1"]
     period = get_or_create_period("2025")
-    report = derive_period(period, ["hotline_12345_complaints", "three_meetings_held",
+    report = derive_period(period, ["hotline_12345_complaints", "volunteer_activity",
                                     "closed_on_time_share", "population_registration_accuracy"])
     assert report["hotline_12345_complaints"]["status"] == "derived"
     assert report["hotline_12345_complaints"]["values"] == 8
-    assert report["three_meetings_held"]["status"] == "no_data_source"
+    assert report["volunteer_activity"]["status"] == "no_data_source"
     assert report["population_registration_accuracy"]["status"] == "no_deriver"
     assert report["closed_on_time_share"]["missing"] == 7
     row = LeafValue.objects.get(period=period, compound=a, indicator="hotline_12345_complaints")
     assert row.value == pytest.approx(3.0) and row.source == "platform"
-    assert not LeafValue.objects.filter(indicator="three_meetings_held").exists()
+    assert not LeafValue.objects.filter(indicator="volunteer_activity").exists()
     # deriving again replaces, never duplicates
     derive_period(period, ["hotline_12345_complaints"])
     assert LeafValue.objects.filter(period=period, indicator="hotline_12345_complaints").count() == 8
