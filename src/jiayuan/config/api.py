@@ -83,11 +83,13 @@ def _register_routers() -> None:
     from jiayuan.cases.api import router as cases_router
     from jiayuan.registry.api import router as registry_router
     from jiayuan.registry.api_import import router as registry_import_router
+    from jiayuan.sensors.api import router as sensors_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/registry", registry_router)
     api.add_router("/registry", registry_import_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/sensors", sensors_router)
 
 
 _register_routers()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from jiayuan.sensors.messages import (
@@ -199,6 +199,14 @@ class Pipeline:
             assert c.state is not None
             c.state, _ = engine.evaluate(c.state, r, c.rules, at)
 
+    def warm(self) -> int:
+        """Load every active device (and its state) before the first message: a worker
+        starting under a full stream must not spend its first batch on 10,000 lookups."""
+        codes = list(Device.objects.filter(active=True).values_list("code", flat=True))
+        for i in range(0, len(codes), 5000):
+            self._load_devices(codes[i:i + 5000])
+        return len(self.devices)
+
     # --- the batch ----------------------------------------------------------------------------
 
     def process(self, messages: Sequence[tuple[str, bytes]],
@@ -363,6 +371,19 @@ class Pipeline:
         return len(items)
 
     def _write_checkpoint(self, items: list[tuple[int, engine.DeviceState]]) -> None:
+        # Two workers may checkpoint the same devices (Mosquitto spreads a shared
+        # subscription round-robin): same lock order (by id), and retry a deadlock victim.
+        items = sorted(items, key=lambda x: x[0])
+        for attempt in range(3):
+            try:
+                self._write_checkpoint_once(items)
+                return
+            except OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _write_checkpoint_once(self, items: list[tuple[int, engine.DeviceState]]) -> None:
         states, heard = [], []
         for dev_id, s in items:
             states.append((dev_id, orjson.dumps(engine.state_to_dict(s)).decode()))

@@ -137,6 +137,7 @@ class IngestWorker:
         self.arrived.set()
 
     def connect(self) -> None:
+        self.pipeline.warm()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.session_expiry_s
         props.ReceiveMaximum = RECEIVE_MAXIMUM
