@@ -84,8 +84,8 @@ def _publisher_proc(devices: list[tuple[str, str, str]], count: int, per_message
 def _bare_proc(district: str, expected: int, ready: mp.Event, out: mp.Queue) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-    from paho.mqtt.properties import Properties
     from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
     from paho.mqtt.subscribeoptions import SubscribeOptions
 
     n = 0
@@ -141,6 +141,18 @@ def _wait_connected(log: Path, n: int) -> None:
     raise SystemExit("ingest workers did not connect:\n" + log.read_text()[-2000:])
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of the processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _count() -> int:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM sensors_reading")
@@ -178,6 +190,7 @@ def throughput(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_i
             p.start()
         time.sleep(3 + a.readings / 100_000)  # publishers prepare their messages
         base = _count()
+        cpu0 = _cpu_s([w.pid for w in workers])
         go.set()
         t_go = time.time()
         total = (per // a.per_message) * a.per_message * a.publishers
@@ -197,6 +210,7 @@ def throughput(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_i
                 print(f"ingest stalled at {stored - base} of {total} readings")
                 break
             time.sleep(0.1)
+        cpu = _cpu_s([w.pid for w in workers]) - cpu0
         pub_times = [pub_out.get(timeout=60) for _ in pubs]
         n_bare, _, bare_last = bare_out.get(timeout=600)
         for p in [*pubs, bare]:
@@ -208,7 +222,8 @@ def throughput(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_i
         bare_per_s = n_bare / (bare_last - t_pub0)
         info = {"published": total, "publish_per_s": total / (t_pub1 - t_pub0),
                 "stored": ingested, "bare_received": n_bare,
-                "ingest_s": t_stored - t_pub0, "bare_s": bare_last - t_pub0}
+                "ingest_s": t_stored - t_pub0, "bare_s": bare_last - t_pub0,
+                "ingest_cpu_s": cpu, "readings_per_ingest_cpu_s": ingested / cpu if cpu else 0.0}
         return readings_per_s, bare_per_s, info
     finally:
         for w in workers:
@@ -268,7 +283,11 @@ def latency(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_id: 
                 sent += 1
         c.disconnect()
         c.loop_stop()
-        time.sleep(5)
+        # let the workers finish the backlog (the p99 then shows any falling behind)
+        deadline = time.time() + 180
+        while time.time() < deadline and Alarm.objects.filter(
+                device__code__in=list(sent_at), case__isnull=False).count() < len(sent_at):
+            time.sleep(0.5)
     finally:
         for w in workers:
             w.send_signal(signal.SIGTERM)

@@ -113,7 +113,9 @@ def set_overrides(request: HttpRequest, code: str, body: OverridesIn) -> dict[st
 
 
 @router.post("/devices/import")
-def import_devices(request: HttpRequest, file: UploadedFile = File(...)) -> dict[str, Any]:
+def import_devices(request: HttpRequest,
+                   file: UploadedFile = File(...),  # noqa: B008 - Ninja parameter
+                   ) -> dict[str, Any]:
     selectors.require_editor(request.user)
     report = device_services.import_devices(file.name or "devices.csv", file.read(),
                                             user=request.user)

@@ -314,7 +314,6 @@ class Pipeline:
                          now: dt.datetime) -> int:
         if not rows:
             return 0
-        table = ReadingRow._meta.db_table
         with connection.cursor() as cur:
             if self.is_pg:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
@@ -327,12 +326,12 @@ class Pipeline:
                     for dev_id, at, key, metrics in rows:
                         cp.write_row((dev_id, at, key, metrics.decode(), now))
                 raw.execute(
-                    f"INSERT INTO {table} (device_id, at, key, metrics, received_at) "
+                    "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
                     "SELECT device_id, at, key, metrics, received_at FROM sensors_reading_in "
                     "ON CONFLICT (key) DO NOTHING")
                 return int(raw.rowcount)
             cur.executemany(
-                f"INSERT INTO {table} (device_id, at, key, metrics, received_at) "
+                "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
                 [(dev_id, at, key, metrics.decode(), now) for dev_id, at, key, metrics in rows])
             return int(cur.rowcount)
@@ -391,18 +390,16 @@ class Pipeline:
             heard.append((dev_id, at, orjson.dumps(list(s.faults)).decode(),
                           orjson.dumps(s.values).decode()))
         now = timezone.now()
-        st = DeviceState._meta.db_table
-        dv = Device._meta.db_table
         with transaction.atomic(), connection.cursor() as cur:
             if self.is_pg:
                 cur.execute(
-                    f"INSERT INTO {st} (device_id, data, updated_at) "
+                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) "
                     "SELECT u.id, u.data::jsonb, %s FROM unnest(%s::bigint[], %s::text[]) "
                     "AS u(id, data) ON CONFLICT (device_id) DO UPDATE "
                     "SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
                     [now, [i for i, _ in states], [d for _, d in states]])
                 cur.execute(
-                    f"UPDATE {dv} AS d SET last_heard_at = u.h, faults = u.f::jsonb, "
+                    "UPDATE sensors_device AS d SET last_heard_at = u.h, faults = u.f::jsonb, "
                     "last_metrics = u.m::jsonb FROM unnest(%s::bigint[], %s::timestamptz[], "
                     "%s::text[], %s::text[]) AS u(id, h, f, m) WHERE d.id = u.id "
                     "AND (d.last_heard_at IS NULL OR u.h >= d.last_heard_at)",
@@ -410,12 +407,12 @@ class Pipeline:
                      [h[3] for h in heard]])
             else:
                 cur.executemany(
-                    f"INSERT INTO {st} (device_id, data, updated_at) VALUES (%s, %s, %s) "
+                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) VALUES (%s, %s, %s) "
                     "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, "
                     "updated_at = excluded.updated_at",
                     [(i, d, now) for i, d in states])
                 cur.executemany(
-                    f"UPDATE {dv} SET last_heard_at = %s, faults = %s, last_metrics = %s "
+                    "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
                     "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
 
 
