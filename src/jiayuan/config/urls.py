@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("jiayuan.cases.urls_measures")),  # before cases/<number>/
     path("", include("jiayuan.cases.urls")),
     path("", include("jiayuan.registry.urls")),
+    path("", include("jiayuan.sensors.urls")),
     path("", include("jiayuan.web.urls")),
 ]

@@ -246,6 +246,7 @@ class Pipeline:
         rows: list[tuple[int, dt.datetime, str, bytes]] = []
         per_device_events: list[tuple[_Cached, list[Any]]] = []
         devices = self.devices
+        before: dict[str, engine.DeviceState | None] = {}  # to undo on a failed commit
         for r in parsed:
             c = devices.get(r.device_code)
             if c is None:
@@ -264,19 +265,31 @@ class Pipeline:
             rows.append((c.ref.id, r.ts, r.key, orjson.dumps(metrics)))
             if c.rules is None or c.state is None:
                 continue
+            if r.device_code not in before:
+                before[r.device_code] = c.state
             c.state, events = engine.evaluate(c.state, r, c.rules, now)
             self.dirty.add(r.device_code)
             if events:
                 per_device_events.append((c, events))
                 res.events += len(events)
-        with transaction.atomic():
-            res.stored = self._insert_readings(rows, now)
-            res.duplicates = len(rows) - res.stored
-            for c, events in per_device_events:
-                assert c.state is not None
-                res.followups.extend(record_events(c.ref, events, c.state.faults))
-            if rejects:
-                self._store_rejects(rejects, now)
+        # Same lock order in every worker (by device id): two workers writing alarms of the
+        # same devices (Mosquitto spreads a shared subscription round-robin) do not deadlock.
+        per_device_events.sort(key=lambda item: item[0].ref.id)
+        try:
+            with transaction.atomic():
+                res.stored = self._insert_readings(rows, now)
+                res.duplicates = len(rows) - res.stored
+                for c, events in per_device_events:
+                    assert c.state is not None
+                    res.followups.extend(record_events(c.ref, events, c.state.faults))
+                if rejects:
+                    self._store_rejects(rejects, now)
+        except Exception:
+            # Nothing was stored: put the engine back as it was, so the caller can run the
+            # same batch again (it is not acknowledged) and get the same events.
+            for code, state in before.items():
+                devices[code].state = state
+            raise
         res.raised = [f.alarm_id for f in res.followups if f.action == "open"]
         self._dispatch(res.followups)
         return res

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from django.db import DatabaseError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -35,6 +36,7 @@ from jiayuan.sensors.messages import TOPIC_PREFIX
 log = logging.getLogger("jiayuan.sensors.ingest")
 
 RECEIVE_MAXIMUM = 65535
+MAX_ATTEMPTS = 5
 
 
 def topic_filter(district: str = "+") -> str:
@@ -167,7 +169,25 @@ class IngestWorker:
         batch = self._take_batch()
         if not batch:
             return 0
-        res = self.pipeline.process([(t, p) for t, p, _, _, _ in batch])
+        messages = [(t, p) for t, p, _, _, _ in batch]
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                res = self.pipeline.process(messages)
+                break
+            except DatabaseError:
+                # e.g. a deadlock victim, or the database restarting: nothing was stored
+                # and nothing acknowledged; the same batch is tried again.
+                log.exception("ingest %s: batch of %d failed (attempt %d)", self.client_id,
+                              len(batch), attempt + 1)
+                close_old_connections()
+                time.sleep(min(5.0, 0.2 * 2 ** attempt))
+        else:
+            # Still failing: drop the batch WITHOUT acknowledging it; the broker redelivers
+            # it when this worker reconnects (restart), so nothing is lost.
+            log.error("ingest %s: giving up on a batch of %d; reconnecting for redelivery",
+                      self.client_id, len(batch))
+            self.client.reconnect()
+            return len(batch)
         gen = self.generation
         for _, _, mid, qos, g in batch:
             if qos > 0 and g == gen:  # mids of a previous connection will be redelivered
