@@ -86,19 +86,25 @@ class Pipeline:
         self._rule_sets: dict[str, RuleSet | None] = {}
         # Opening cases is slow next to storing readings: the worker does it in a thread of
         # its own (own DB connection), so a burst of alarms never holds up the stream.
-        self._fq: queue.Queue[Callable[[], Any] | None] | None = None
-        self._fthread: threading.Thread | None = None
+        # Opening cases is slow next to storing readings, and a checkpoint of 10,000 states
+        # takes a second or two: the worker does each in a thread of its own (own DB
+        # connection), so neither holds up the stream, and a checkpoint never delays a case.
+        self._fq: queue.Queue[Callable[[], Any] | None] | None = None  # cases and notes
+        self._cq: queue.Queue[Callable[[], Any] | None] | None = None  # checkpoints
+        self._threads: list[threading.Thread] = []
         if async_followups:
-            self._fq = queue.Queue()
-            self._fthread = threading.Thread(target=self._followup_loop, daemon=True,
-                                             name="sensors-followups")
-            self._fthread.start()
+            self._fq, self._cq = queue.Queue(), queue.Queue()
+            for name, q in (("sensors-followups", self._fq), ("sensors-checkpoints", self._cq)):
+                t = threading.Thread(target=self._background, args=(q,), daemon=True,
+                                     name=name)
+                t.start()
+                self._threads.append(t)
 
-    def _followup_loop(self) -> None:
-        assert self._fq is not None
+    @staticmethod
+    def _background(q: queue.Queue[Callable[[], Any] | None]) -> None:
         try:
             while True:
-                job = self._fq.get()
+                job = q.get()
                 if job is None:
                     return
                 try:
@@ -118,11 +124,15 @@ class Pipeline:
             follow_up(followups)
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait for the queued follow-ups (cases to open) before the process exits."""
-        if self._fq is not None and self._fthread is not None:
-            self._fq.put(None)
-            self._fthread.join(timeout)
-            self._fq = None
+        """Wait for the queued follow-ups (cases to open) and checkpoints before the process
+        exits."""
+        for q in (self._fq, self._cq):
+            if q is not None:
+                q.put(None)
+        for t in self._threads:
+            t.join(timeout)
+        self._fq = self._cq = None
+        self._threads = []
 
     def _rules_of(self, d: Device) -> RuleSet | None:
         from jiayuan.sensors.services.devices import rules_of
@@ -360,10 +370,10 @@ class Pipeline:
                     count=row.count + count, last_at=now)
                 continue
             new.append(RejectedMessage(
-                digest=digest, topic=topic[:255],
-                payload=payload[:4096].decode("utf-8", "replace"), reason=reason,
-                message=message[:255], device_code=code, first_at=now, last_at=now,
-                count=count))
+                digest=digest, topic=_text(topic)[:255],
+                payload=_text(payload[:4096].decode("utf-8", "replace")), reason=reason,
+                message=_text(message)[:255], device_code=_text(code)[:64], first_at=now,
+                last_at=now, count=count))
         RejectedMessage.objects.bulk_create(new, ignore_conflicts=True)
 
     def checkpoint(self) -> int:
@@ -376,8 +386,8 @@ class Pipeline:
                  if c is not None and c.state is not None]
         if not items:
             return 0
-        if self._fq is not None:
-            self._fq.put(lambda: self._write_checkpoint(items))
+        if self._cq is not None:
+            self._cq.put(lambda: self._write_checkpoint(items))
         else:
             self._write_checkpoint(items)
         return len(items)
@@ -427,6 +437,28 @@ class Pipeline:
                 cur.executemany(
                     "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
                     "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+
+
+def _text(value: str) -> str:
+    """Text PostgreSQL can store: no NUL characters (a hostile payload may carry them)."""
+    return value.replace("\x00", "\\u0000")
+
+
+def keep_aside(topic: str, payload: bytes, reason: str, message: str,
+               now: dt.datetime | None = None) -> None:
+    """Store one message that could not be processed (e.g. it keeps failing to store)."""
+    now = now or timezone.now()
+    digest = hashlib.sha256(topic.encode() + b"\0" + payload + b"\0" +
+                            reason.encode()).hexdigest()
+    with transaction.atomic():
+        row = RejectedMessage.objects.select_for_update().filter(digest=digest).first()
+        if row is not None:
+            RejectedMessage.objects.filter(pk=row.pk).update(count=row.count + 1, last_at=now)
+            return
+        RejectedMessage.objects.create(
+            digest=digest, topic=_text(topic)[:255],
+            payload=_text(payload[:4096].decode("utf-8", "replace")), reason=reason,
+            message=_text(message)[:255], first_at=now, last_at=now)
 
 
 def topic_of(r: Reading) -> str:

@@ -219,3 +219,17 @@ def test_a_failed_commit_changes_nothing_and_the_same_batch_can_run_again(tiny, 
     res = p.process(batch)  # not acknowledged, so the broker gives it again
     assert res.stored == 1
     assert Alarm.objects.filter(rule_id__endswith="gas_high").count() == 1
+
+
+def test_nul_characters_in_bad_messages_are_kept_aside_safely(shed, clock):
+    p = Pipeline(clock=clock)
+    topic = "jiayuan/310115/devices/SHED-1/readings"
+    res = p.process([
+        (topic, b'{"device":"SHED-1\x00", "oops'),
+        (topic, b'{"device":"SHED-1","ts":"%s","metrics":{"a\\u0000b":1}}'
+         % clock.at(-5).isoformat().encode()),
+    ])
+    assert res.rejected == 2
+    reasons = set(RejectedMessage.objects.values_list("reason", flat=True))
+    assert reasons == {"not_json", "metrics_invalid"}
+    assert "\x00" not in "".join(RejectedMessage.objects.values_list("payload", flat=True))
