@@ -86,6 +86,7 @@ def _register_routers() -> None:
     from jiayuan.index.api import router as index_router
     from jiayuan.registry.api import router as registry_router
     from jiayuan.registry.api_import import router as registry_import_router
+    from jiayuan.sensors.api import router as sensors_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/registry", registry_router)
@@ -94,6 +95,7 @@ def _register_routers() -> None:
     api.add_router("/index", index_router)
     api.add_router("/care", care_router)
     api.add_router("/council", council_router)
+    api.add_router("/sensors", sensors_router)
 
 
 _register_routers()

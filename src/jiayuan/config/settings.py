@@ -258,5 +258,6 @@ JIAYUAN_SENSORS = {
     "BATCH_MAX": int(os.environ.get("JIAYUAN_INGEST_BATCH_MAX", "5000")),
     "BATCH_MS": int(os.environ.get("JIAYUAN_INGEST_BATCH_MS", "100")),
     "SESSION_EXPIRY_S": int(os.environ.get("JIAYUAN_INGEST_SESSION_EXPIRY_S", "3600")),
-    "ALARM_TIME_LIMIT_MINUTES": int(os.environ.get("JIAYUAN_ALARM_TIME_LIMIT_MINUTES", "30")),
+    # Video analytics: detections below this confidence open no case.
+    "VIDEO_MIN_CONFIDENCE": float(os.environ.get("JIAYUAN_VIDEO_MIN_CONFIDENCE", "0.8")),
 }

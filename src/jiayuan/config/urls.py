@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("jiayuan.council.urls")),
     path("", include("jiayuan.registry.urls")),
     path("", include("jiayuan.index.urls")),
+    path("", include("jiayuan.sensors.urls")),
     path("", include("jiayuan.web.urls")),
 ]

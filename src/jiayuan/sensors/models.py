@@ -89,6 +89,9 @@ class DeviceState(models.Model):
         verbose_name = _("device state")
         verbose_name_plural = _("device states")
 
+    def __str__(self) -> str:
+        return f"state of {self.device_id}"
+
 
 class Reading(models.Model):
     """One accepted message of a device: its metrics at ``at``. Append-only."""
@@ -105,6 +108,9 @@ class Reading(models.Model):
         verbose_name = _("reading")
         verbose_name_plural = _("readings")
         indexes = [models.Index(fields=["device", "at"], name="sensors_reading_dev_at")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class RejectedMessage(models.Model):
@@ -124,6 +130,9 @@ class RejectedMessage(models.Model):
         ordering = ["-last_at"]
         verbose_name = _("rejected message")
         verbose_name_plural = _("rejected messages")
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.topic}"
 
 
 class AlarmState(models.TextChoices):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from jiayuan.sensors.messages import (
@@ -86,19 +86,25 @@ class Pipeline:
         self._rule_sets: dict[str, RuleSet | None] = {}
         # Opening cases is slow next to storing readings: the worker does it in a thread of
         # its own (own DB connection), so a burst of alarms never holds up the stream.
-        self._fq: queue.Queue[Callable[[], Any] | None] | None = None
-        self._fthread: threading.Thread | None = None
+        # Opening cases is slow next to storing readings, and a checkpoint of 10,000 states
+        # takes a second or two: the worker does each in a thread of its own (own DB
+        # connection), so neither holds up the stream, and a checkpoint never delays a case.
+        self._fq: queue.Queue[Callable[[], Any] | None] | None = None  # cases and notes
+        self._cq: queue.Queue[Callable[[], Any] | None] | None = None  # checkpoints
+        self._threads: list[threading.Thread] = []
         if async_followups:
-            self._fq = queue.Queue()
-            self._fthread = threading.Thread(target=self._followup_loop, daemon=True,
-                                             name="sensors-followups")
-            self._fthread.start()
+            self._fq, self._cq = queue.Queue(), queue.Queue()
+            for name, q in (("sensors-followups", self._fq), ("sensors-checkpoints", self._cq)):
+                t = threading.Thread(target=self._background, args=(q,), daemon=True,
+                                     name=name)
+                t.start()
+                self._threads.append(t)
 
-    def _followup_loop(self) -> None:
-        assert self._fq is not None
+    @staticmethod
+    def _background(q: queue.Queue[Callable[[], Any] | None]) -> None:
         try:
             while True:
-                job = self._fq.get()
+                job = q.get()
                 if job is None:
                     return
                 try:
@@ -118,11 +124,15 @@ class Pipeline:
             follow_up(followups)
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait for the queued follow-ups (cases to open) before the process exits."""
-        if self._fq is not None and self._fthread is not None:
-            self._fq.put(None)
-            self._fthread.join(timeout)
-            self._fq = None
+        """Wait for the queued follow-ups (cases to open) and checkpoints before the process
+        exits."""
+        for q in (self._fq, self._cq):
+            if q is not None:
+                q.put(None)
+        for t in self._threads:
+            t.join(timeout)
+        self._fq = self._cq = None
+        self._threads = []
 
     def _rules_of(self, d: Device) -> RuleSet | None:
         from jiayuan.sensors.services.devices import rules_of
@@ -199,6 +209,14 @@ class Pipeline:
             assert c.state is not None
             c.state, _ = engine.evaluate(c.state, r, c.rules, at)
 
+    def warm(self) -> int:
+        """Load every active device (and its state) before the first message: a worker
+        starting under a full stream must not spend its first batch on 10,000 lookups."""
+        codes = list(Device.objects.filter(active=True).values_list("code", flat=True))
+        for i in range(0, len(codes), 5000):
+            self._load_devices(codes[i:i + 5000])
+        return len(self.devices)
+
     # --- the batch ----------------------------------------------------------------------------
 
     def process(self, messages: Sequence[tuple[str, bytes]],
@@ -238,6 +256,7 @@ class Pipeline:
         rows: list[tuple[int, dt.datetime, str, bytes]] = []
         per_device_events: list[tuple[_Cached, list[Any]]] = []
         devices = self.devices
+        before: dict[str, engine.DeviceState | None] = {}  # to undo on a failed commit
         for r in parsed:
             c = devices.get(r.device_code)
             if c is None:
@@ -256,19 +275,31 @@ class Pipeline:
             rows.append((c.ref.id, r.ts, r.key, orjson.dumps(metrics)))
             if c.rules is None or c.state is None:
                 continue
+            if r.device_code not in before:
+                before[r.device_code] = c.state
             c.state, events = engine.evaluate(c.state, r, c.rules, now)
             self.dirty.add(r.device_code)
             if events:
                 per_device_events.append((c, events))
                 res.events += len(events)
-        with transaction.atomic():
-            res.stored = self._insert_readings(rows, now)
-            res.duplicates = len(rows) - res.stored
-            for c, events in per_device_events:
-                assert c.state is not None
-                res.followups.extend(record_events(c.ref, events, c.state.faults))
-            if rejects:
-                self._store_rejects(rejects, now)
+        # Same lock order in every worker (by device id): two workers writing alarms of the
+        # same devices (Mosquitto spreads a shared subscription round-robin) do not deadlock.
+        per_device_events.sort(key=lambda item: item[0].ref.id)
+        try:
+            with transaction.atomic():
+                res.stored = self._insert_readings(rows, now)
+                res.duplicates = len(rows) - res.stored
+                for c, events in per_device_events:
+                    assert c.state is not None
+                    res.followups.extend(record_events(c.ref, events, c.state.faults))
+                if rejects:
+                    self._store_rejects(rejects, now)
+        except Exception:
+            # Nothing was stored: put the engine back as it was, so the caller can run the
+            # same batch again (it is not acknowledged) and get the same events.
+            for code, state in before.items():
+                devices[code].state = state
+            raise
         res.raised = [f.alarm_id for f in res.followups if f.action == "open"]
         self._dispatch(res.followups)
         return res
@@ -306,7 +337,6 @@ class Pipeline:
                          now: dt.datetime) -> int:
         if not rows:
             return 0
-        table = ReadingRow._meta.db_table
         with connection.cursor() as cur:
             if self.is_pg:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
@@ -319,12 +349,12 @@ class Pipeline:
                     for dev_id, at, key, metrics in rows:
                         cp.write_row((dev_id, at, key, metrics.decode(), now))
                 raw.execute(
-                    f"INSERT INTO {table} (device_id, at, key, metrics, received_at) "
+                    "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
                     "SELECT device_id, at, key, metrics, received_at FROM sensors_reading_in "
                     "ON CONFLICT (key) DO NOTHING")
                 return int(raw.rowcount)
             cur.executemany(
-                f"INSERT INTO {table} (device_id, at, key, metrics, received_at) "
+                "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
                 [(dev_id, at, key, metrics.decode(), now) for dev_id, at, key, metrics in rows])
             return int(cur.rowcount)
@@ -340,10 +370,10 @@ class Pipeline:
                     count=row.count + count, last_at=now)
                 continue
             new.append(RejectedMessage(
-                digest=digest, topic=topic[:255],
-                payload=payload[:4096].decode("utf-8", "replace"), reason=reason,
-                message=message[:255], device_code=code, first_at=now, last_at=now,
-                count=count))
+                digest=digest, topic=_text(topic)[:255],
+                payload=_text(payload[:4096].decode("utf-8", "replace")), reason=reason,
+                message=_text(message)[:255], device_code=_text(code)[:64], first_at=now,
+                last_at=now, count=count))
         RejectedMessage.objects.bulk_create(new, ignore_conflicts=True)
 
     def checkpoint(self) -> int:
@@ -356,13 +386,26 @@ class Pipeline:
                  if c is not None and c.state is not None]
         if not items:
             return 0
-        if self._fq is not None:
-            self._fq.put(lambda: self._write_checkpoint(items))
+        if self._cq is not None:
+            self._cq.put(lambda: self._write_checkpoint(items))
         else:
             self._write_checkpoint(items)
         return len(items)
 
     def _write_checkpoint(self, items: list[tuple[int, engine.DeviceState]]) -> None:
+        # Two workers may checkpoint the same devices (Mosquitto spreads a shared
+        # subscription round-robin): same lock order (by id), and retry a deadlock victim.
+        items = sorted(items, key=lambda x: x[0])
+        for attempt in range(3):
+            try:
+                self._write_checkpoint_once(items)
+                return
+            except OperationalError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _write_checkpoint_once(self, items: list[tuple[int, engine.DeviceState]]) -> None:
         states, heard = [], []
         for dev_id, s in items:
             states.append((dev_id, orjson.dumps(engine.state_to_dict(s)).decode()))
@@ -370,18 +413,16 @@ class Pipeline:
             heard.append((dev_id, at, orjson.dumps(list(s.faults)).decode(),
                           orjson.dumps(s.values).decode()))
         now = timezone.now()
-        st = DeviceState._meta.db_table
-        dv = Device._meta.db_table
         with transaction.atomic(), connection.cursor() as cur:
             if self.is_pg:
                 cur.execute(
-                    f"INSERT INTO {st} (device_id, data, updated_at) "
+                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) "
                     "SELECT u.id, u.data::jsonb, %s FROM unnest(%s::bigint[], %s::text[]) "
                     "AS u(id, data) ON CONFLICT (device_id) DO UPDATE "
                     "SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
                     [now, [i for i, _ in states], [d for _, d in states]])
                 cur.execute(
-                    f"UPDATE {dv} AS d SET last_heard_at = u.h, faults = u.f::jsonb, "
+                    "UPDATE sensors_device AS d SET last_heard_at = u.h, faults = u.f::jsonb, "
                     "last_metrics = u.m::jsonb FROM unnest(%s::bigint[], %s::timestamptz[], "
                     "%s::text[], %s::text[]) AS u(id, h, f, m) WHERE d.id = u.id "
                     "AND (d.last_heard_at IS NULL OR u.h >= d.last_heard_at)",
@@ -389,13 +430,35 @@ class Pipeline:
                      [h[3] for h in heard]])
             else:
                 cur.executemany(
-                    f"INSERT INTO {st} (device_id, data, updated_at) VALUES (%s, %s, %s) "
+                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) VALUES (%s, %s, %s) "
                     "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, "
                     "updated_at = excluded.updated_at",
                     [(i, d, now) for i, d in states])
                 cur.executemany(
-                    f"UPDATE {dv} SET last_heard_at = %s, faults = %s, last_metrics = %s "
+                    "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
                     "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+
+
+def _text(value: str) -> str:
+    """Text PostgreSQL can store: no NUL characters (a hostile payload may carry them)."""
+    return value.replace("\x00", "\\u0000")
+
+
+def keep_aside(topic: str, payload: bytes, reason: str, message: str,
+               now: dt.datetime | None = None) -> None:
+    """Store one message that could not be processed (e.g. it keeps failing to store)."""
+    now = now or timezone.now()
+    digest = hashlib.sha256(topic.encode() + b"\0" + payload + b"\0" +
+                            reason.encode()).hexdigest()
+    with transaction.atomic():
+        row = RejectedMessage.objects.select_for_update().filter(digest=digest).first()
+        if row is not None:
+            RejectedMessage.objects.filter(pk=row.pk).update(count=row.count + 1, last_at=now)
+            return
+        RejectedMessage.objects.create(
+            digest=digest, topic=_text(topic)[:255],
+            payload=_text(payload[:4096].decode("utf-8", "replace")), reason=reason,
+            message=_text(message)[:255], first_at=now, last_at=now)
 
 
 def topic_of(r: Reading) -> str:

@@ -9,3 +9,17 @@ def connect() -> None:
 
     hooks.subscribe("sensors.alarm", on_alarm_case_event)
     import jiayuan.sensors.tasks  # noqa: F401  (registers the periodic jobs)
+
+    register_tiles()
+
+
+def register_tiles() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from jiayuan.web.home import register_tile
+
+    register_tile("sensors.network", title=_("Network of devices"), url_name="sensors:network",
+                  description=_("Device health, active alarms and maintenance orders of your "
+                                "area"),
+                  roles=("duty_officer", "neighbourhood_staff", "department_staff", "admin"),
+                  order=40)

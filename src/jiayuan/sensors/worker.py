@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from django.db import DatabaseError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -35,6 +36,7 @@ from jiayuan.sensors.messages import TOPIC_PREFIX
 log = logging.getLogger("jiayuan.sensors.ingest")
 
 RECEIVE_MAXIMUM = 65535
+MAX_ATTEMPTS = 5
 
 
 def topic_filter(district: str = "+") -> str:
@@ -86,7 +88,7 @@ class IngestWorker:
         self.batch_wait = batch_ms / 1000.0
         self.session_expiry_s = session_expiry_s
         self.tick_every_s = tick_every_s
-        self.pipeline = pipeline or Pipeline(async_followups=True, checkpoint_s=5.0)
+        self.pipeline = pipeline or Pipeline(async_followups=True, checkpoint_s=30.0)
         self.queue: collections.deque[tuple[str, bytes, int, int, int]] = collections.deque()
         self.arrived = threading.Event()
         self.subscribed = threading.Event()
@@ -137,6 +139,7 @@ class IngestWorker:
         self.arrived.set()
 
     def connect(self) -> None:
+        self.pipeline.warm()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.session_expiry_s
         props.ReceiveMaximum = RECEIVE_MAXIMUM
@@ -166,7 +169,27 @@ class IngestWorker:
         batch = self._take_batch()
         if not batch:
             return 0
-        res = self.pipeline.process([(t, p) for t, p, _, _, _ in batch])
+        messages = [(t, p) for t, p, _, _, _ in batch]
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                res = self.pipeline.process(messages)
+                break
+            except DatabaseError:
+                # e.g. a deadlock victim, or the database restarting: nothing was stored
+                # and nothing acknowledged; the same batch is tried again.
+                log.exception("ingest %s: batch of %d failed (attempt %d)", self.client_id,
+                              len(batch), attempt + 1)
+                close_old_connections()
+                time.sleep(min(5.0, 0.2 * 2 ** attempt))
+        else:
+            res = self._one_by_one(messages)
+            if res is None:
+                # The database itself is failing: drop the batch WITHOUT acknowledging it;
+                # the broker redelivers it when this worker reconnects.
+                log.error("ingest %s: database unavailable; reconnecting for redelivery",
+                          self.client_id)
+                self.client.reconnect()
+                return len(batch)
         gen = self.generation
         for _, _, mid, qos, g in batch:
             if qos > 0 and g == gen:  # mids of a previous connection will be redelivered
@@ -180,6 +203,32 @@ class IngestWorker:
         s.raised += len(res.raised)
         self.pipeline.after_ack()
         return len(batch)
+
+    def _one_by_one(self, messages: list[tuple[str, bytes]]) -> Any:
+        """A batch that keeps failing: find the poison message(s) by processing one at a
+        time; each one that still fails is kept aside (``storage_failed``) so the stream
+        goes on. Returns a combined result, or None if even keeping aside fails."""
+        from jiayuan.sensors.pipeline import BatchResult, keep_aside
+
+        total = BatchResult()
+        for topic, payload in messages:
+            try:
+                r = self.pipeline.process([(topic, payload)])
+                total.received += r.received
+                total.stored += r.stored
+                total.duplicates += r.duplicates
+                total.rejected += r.rejected
+                total.raised.extend(r.raised)
+            except DatabaseError as exc:
+                close_old_connections()
+                try:
+                    keep_aside(topic, payload, "storage_failed", str(exc)[:200])
+                except DatabaseError:
+                    close_old_connections()
+                    return None
+                total.received += 1
+                total.rejected += 1
+        return total
 
     def run(self, *, until: Any = None, timeout_s: float | None = None) -> Stats:
         """Loop until ``stop()``, ``until()`` is true, or ``timeout_s`` passes."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from jiayuan.core.errors import ValidationFailed
+from jiayuan.core.errors import DomainError, ValidationFailed
 from jiayuan.registry.models import Building, Compound, District, Entrance
 from jiayuan.sensors.messages import _DEVICE_RE, _DISTRICT_RE
 from jiayuan.sensors.models import CAMERA_KIND, Device
@@ -196,10 +196,19 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def register_device(values: Mapping[str, Any]) -> tuple[Device, bool]:
-    """Create or update the device ``values["code"]``; returns ``(device, created)``."""
+def register_device(values: Mapping[str, Any], *, user: Any = None) -> tuple[Device, bool]:
+    """Create or update the device ``values["code"]``; returns ``(device, created)``. With a
+    ``user``, both the new place and an existing device's place must lie in their area."""
     cleaned = clean(values)
     code = cleaned.pop("code")
+    if user is not None:
+        from jiayuan.accounts.scope import scope_for
+
+        scope = scope_for(user)
+        scope.require(cleaned["path"])
+        existing = Device.objects.filter(code=code).first()
+        if existing is not None:
+            scope.require(existing.path)
     device, created = Device.objects.update_or_create(code=code, defaults=cleaned)
     return device, created
 
@@ -244,7 +253,7 @@ class ImportFailed(ValidationFailed):
     default_message = "导入失败，未保存任何设备"
 
 
-def import_devices(name: str, data: bytes) -> ImportReport:
+def import_devices(name: str, data: bytes, *, user: Any = None) -> ImportReport:
     """Import devices from an .xlsx or .csv (Chinese headers, see ``HEADERS``).
 
     Every row is checked; on any error nothing is stored and ``ImportFailed`` carries the
@@ -288,8 +297,8 @@ def import_devices(name: str, data: bytes) -> ImportReport:
                 seen[code] = number
                 try:
                     with transaction.atomic():
-                        _, created = register_device(values)
-                except ValidationFailed as exc:
+                        _, created = register_device(values, user=user)
+                except DomainError as exc:
                     field_name = next(iter(exc.details), "") if isinstance(exc.details,
                                                                           dict) else ""
                     report.errors.append({"row": number, "field": field_name,

@@ -196,3 +196,40 @@ def test_restart_rebuilds_state_from_checkpoint_and_stored_readings(tiny, clock)
     p2 = Pipeline(clock=clock)
     p2.process([message("WL-3", clock.at(-170), {"depth_cm": 17}, msg_id="3")])
     assert Alarm.objects.filter(rule_id__endswith="waterlogged").count() == 1
+
+
+def test_a_failed_commit_changes_nothing_and_the_same_batch_can_run_again(tiny, clock,
+                                                                           monkeypatch):
+    from django.db import OperationalError
+
+    make_device(tiny, "GAS-9", "gas_detector")
+    p = Pipeline(clock=clock)
+    batch = [message("GAS-9", clock.at(-10), {"gas_lel_pct": 30}, msg_id="1")]
+    real = Pipeline._insert_readings
+
+    def deadlock(self, rows, now):
+        real(self, rows, now)
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(Pipeline, "_insert_readings", deadlock)
+    with pytest.raises(OperationalError):
+        p.process(batch)
+    assert not Reading.objects.exists() and not Alarm.objects.exists()
+    monkeypatch.setattr(Pipeline, "_insert_readings", real)
+    res = p.process(batch)  # not acknowledged, so the broker gives it again
+    assert res.stored == 1
+    assert Alarm.objects.filter(rule_id__endswith="gas_high").count() == 1
+
+
+def test_nul_characters_in_bad_messages_are_kept_aside_safely(shed, clock):
+    p = Pipeline(clock=clock)
+    topic = "jiayuan/310115/devices/SHED-1/readings"
+    res = p.process([
+        (topic, b'{"device":"SHED-1\x00", "oops'),
+        (topic, b'{"device":"SHED-1","ts":"%s","metrics":{"a\\u0000b":1}}'
+         % clock.at(-5).isoformat().encode()),
+    ])
+    assert res.rejected == 2
+    reasons = set(RejectedMessage.objects.values_list("reason", flat=True))
+    assert reasons == {"not_json", "metrics_invalid"}
+    assert "\x00" not in "".join(RejectedMessage.objects.values_list("payload", flat=True))
