@@ -115,4 +115,12 @@ def connect() -> None:
     from jiayuan.cases import hooks
 
     hooks.subscribe("sensors.alarm", on_alarm_case_event)
+    from jiayuan.sensors.services.alarms import alarm_followed_up
+
+    alarm_followed_up.connect(_on_alarm_followed_up, dispatch_uid="care.sensors_bridge")
     import jiayuan.care.sensor_tasks  # noqa: F401  (registers care.sensor_sweep)
+
+
+def _on_alarm_followed_up(sender: Any, *, alarm: Any, action: str, **kwargs: Any) -> None:
+    """A raised alarm reaches the register at once (the minute sweep is the safety net)."""
+    record_alarm(alarm)

@@ -82,3 +82,13 @@ def test_alarms_that_are_not_care_signals_or_not_at_a_registered_home_do_nothing
     _alarm(_device(tiny, "PB-9", "panic_button", key="S1N2C1"), "pressed")
     assert sweep(timezone.now()) == 0
     assert not CareSignal.objects.exists() and not CareTask.objects.exists()
+
+
+def test_a_raised_alarm_reaches_the_register_as_the_ingest_follows_it_up(tiny, elder):
+    from jiayuan.sensors.services.alarms import FollowUp, follow_up
+
+    alarm = _alarm(_device(tiny, "PB-9", "panic_button"), "pressed")
+    follow_up([FollowUp(alarm_id=alarm.pk, action="open")])
+    alarm.refresh_from_db()
+    assert alarm.case_id is not None  # the sensors side opened its case
+    assert CareTask.objects.get(elder=elder).priority == "urgent"  # and care heard at once

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from jiayuan.core.errors import InvalidTransition, NotFound
@@ -187,6 +188,11 @@ def note_clear(alarm: Alarm) -> None:
                       "acknowledged": alarm.acknowledged})
 
 
+# Sent after an alarm's case was opened (action "open") or its clearing noted ("clear"), with
+# ``alarm``; other modules (elderly care) react without the sensors app knowing them.
+alarm_followed_up = Signal()
+
+
 def follow_up(followups: Iterable[FollowUp]) -> None:
     """Open cases and note clears after the batch committed. Failures are logged and left
     for ``reconcile``; they never undo the batch."""
@@ -198,6 +204,7 @@ def follow_up(followups: Iterable[FollowUp]) -> None:
                     open_case_for(alarm)
             elif f.action == "clear":
                 note_clear(alarm)
+            alarm_followed_up.send_robust(sender=Alarm, alarm=alarm, action=f.action)
         except Exception:  # noqa: BLE001 - reconcile retries; the ingest must go on
             log.exception("sensor alarm follow-up %s failed", f)
 
