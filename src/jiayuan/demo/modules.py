@@ -15,6 +15,8 @@ from typing import Any
 DEMO_MODULES: list[tuple[str, str, str]] = [
     ("care", "jiayuan.care.demo:generate_demo_care", "jiayuan.care.demo:wipe_demo_care"),
     ("council", "jiayuan.council.demo:generate_councils", "jiayuan.council.demo:clear_councils"),
+    ("sensors", "jiayuan.sensors.demo:generate_demo_sensors",
+     "jiayuan.sensors.demo:wipe_demo_sensors"),
 ]
 
 
