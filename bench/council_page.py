@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pages import time_requests  # bench/pages.py: the same GET timer
+
 TARGET_MS = 300.0
 TOPICS = 1_000
 COMMENTS = 50_000
@@ -91,18 +93,6 @@ def build() -> tuple[object, object, object]:
                                          progress=i * 5, created_at=now) for i in range(20)])
     busiest = max(topics, key=lambda t: counts.get(t.pk, 0))
     return council, staff, busiest
-
-
-def time_requests(client, urls: list[str], n: int) -> list[float]:
-    timings = []
-    for i in range(n):
-        url = urls[i % len(urls)]
-        t0 = time.perf_counter()
-        res = client.get(url)
-        timings.append((time.perf_counter() - t0) * 1000)
-        if res.status_code != 200:
-            raise SystemExit(f"{url} answered {res.status_code}")
-    return timings
 
 
 def count_queries(client, url: str) -> int:
