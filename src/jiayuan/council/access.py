@@ -52,3 +52,25 @@ def require_take_part(user: Any, council: Any) -> None:
     require_see(user, council)
     if not (user.role in TAKE_PART_ROLES or user.is_superuser or is_member(user, council)):
         raise Forbidden("只有理事会成员和工作人员可以参与讨论")
+
+
+#: Council members who speak for a unit or a department and may put its offers on the menu.
+OFFER_MEMBER_ROLES = frozenset({"department_liaison", "local_unit"})
+
+
+def can_offer(user: Any, council: Any) -> bool:
+    """May add an item to the council's resource menu: managers, liaisons in the area, and
+    members speaking for a department or a local unit."""
+    if can_manage(user, council):
+        return True
+    if not can_see(user, council):
+        return False
+    if user.role == "liaison" and scope_for(user).covers(council.path):
+        return True
+    return council.members.filter(user=user, active=True, role__in=OFFER_MEMBER_ROLES).exists()
+
+
+def require_offer(user: Any, council: Any) -> None:
+    require_see(user, council)
+    if not can_offer(user, council):
+        raise Forbidden("只有本居民区工作人员和联络员可以登记资源")

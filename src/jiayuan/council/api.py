@@ -4,7 +4,9 @@
   ``GET /topics/{id}``, ``GET|POST /topics/{id}/comments``, ``POST /topics/{id}/claim``,
   ``POST /topics/{id}/escalate``;
 - ``GET /meetings`` (a council's), ``GET /meetings/{id}``, ``POST /meetings/checkin``;
-- ``GET /consultations/{id}``: the engine's stored result with its digest.
+- ``GET /consultations/{id}``: the engine's stored result with its digest;
+- ``GET|POST /resources`` (a council's menu, with capacity left), ``GET|POST /needs``,
+  ``GET /needs/{id}``, ``GET /needs/{id}/matches``, ``POST /needs/{id}/match``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from jiayuan.core.errors import ValidationFailed
 from jiayuan.council import access, selectors
-from jiayuan.council.models import Comment, Meeting, Topic
+from jiayuan.council.models import Comment, Meeting, Need, Resource, Topic
 from jiayuan.council.services import consultations as cs
 from jiayuan.council.services import meetings as ms
+from jiayuan.council.services import projects as ps
 from jiayuan.council.services import topics as ts
 from jiayuan.council.services.escalation import escalate_topic
 from jiayuan.registry.models import Department
@@ -227,3 +231,135 @@ def get_consultation(request: HttpRequest, consultation_id: int) -> dict[str, An
             "status": c.result_status, "reason": c.result_reason,
             "participants": c.participants, "eligible": c.eligible,
             "digest": c.result_digest, "result": c.result}
+
+
+# --- resources and needs ----------------------------------------------------------------------
+
+class ResourceOut(Schema):
+    id: int
+    council: int
+    provider: str
+    title: str
+    category: str
+    capacity: int
+    left: int
+    compound: int | None
+
+
+class ResourceIn(Schema):
+    council: int
+    provider: str
+    title: str
+    category: str
+    capacity: int = 1
+    compound: int | None = None
+
+
+class NeedOut(Schema):
+    id: int
+    council: int
+    title: str
+    category: str
+    size: int
+    compound: int | None
+    status: str
+    matched_resource: int | None
+    created_at: dt.datetime
+
+
+class NeedIn(Schema):
+    council: int
+    title: str
+    category: str
+    size: int = 1
+    compound: int | None = None
+
+
+class MatchIn(Schema):
+    resource: int | None = None
+
+
+def _resource(r: Resource, left: int | None = None) -> dict[str, Any]:
+    return {"id": r.pk, "council": r.council_id, "provider": r.provider, "title": r.title,
+            "category": r.category, "capacity": r.capacity,
+            "left": selectors.capacity_left(r) if left is None else left,
+            "compound": r.compound_id}
+
+
+def _need(n: Need) -> dict[str, Any]:
+    return {"id": n.pk, "council": n.council_id, "title": n.title, "category": n.category,
+            "size": n.size, "compound": n.compound_id,
+            "status": "matched" if n.matched_resource_id else "open",
+            "matched_resource": n.matched_resource_id, "created_at": n.created_at}
+
+
+def _api_compound(council: Any, pk: int | None) -> Any:
+    if pk is None:
+        return None
+    from jiayuan.registry.models import Compound
+
+    c = Compound.objects.filter(neighbourhood_id=council.neighbourhood_id, pk=pk).first()
+    if c is None:
+        raise ValidationFailed("所选小区不在本居民区", details={"compound": [pk]})
+    return c
+
+
+@router.get("/resources", response=list[ResourceOut], summary="A council's resource menu")
+def list_resources(request: HttpRequest, council: int, category: str = "") -> list[dict[str, Any]]:
+    c = selectors.council_for(request.user, council)
+    return [_resource(r, r.left) for r in selectors.resources_of(c, category=category)]
+
+
+@router.post("/resources", response={201: ResourceOut},
+             summary="Add an item to the menu (staff, liaisons of the area)")
+def create_resource(request: HttpRequest, body: ResourceIn) -> Any:
+    c = selectors.council_for(request.user, body.council)
+    access.require_offer(request.user, c)
+    r = ps.add_resource(c, actor=request.user, provider=body.provider, title=body.title,
+                        category=body.category, capacity=body.capacity,
+                        compound=_api_compound(c, body.compound))
+    return Status(201, _resource(r, r.capacity))
+
+
+@router.get("/needs", response=list[NeedOut], summary="A council's needs (status open|matched)")
+def list_needs(request: HttpRequest, council: int, status: str = "",
+               category: str = "") -> list[dict[str, Any]]:
+    c = selectors.council_for(request.user, council)
+    if status and status not in selectors.NEED_STATUSES:
+        raise ValidationFailed("状态只能是 open 或 matched", details={"status": [status]})
+    return [_need(n) for n in selectors.needs_of(c, status=status, category=category)]
+
+
+@router.post("/needs", response={201: NeedOut}, summary="Record a need")
+def create_need(request: HttpRequest, body: NeedIn) -> Any:
+    c = selectors.council_for(request.user, body.council)
+    access.require_take_part(request.user, c)
+    n = ps.add_need(c, actor=request.user, title=body.title, category=body.category,
+                    size=body.size, compound=_api_compound(c, body.compound))
+    return Status(201, _need(n))
+
+
+@router.get("/needs/{need_id}", response=NeedOut)
+def get_need(request: HttpRequest, need_id: int) -> dict[str, Any]:
+    return _need(selectors.need_for(request.user, need_id))
+
+
+@router.get("/needs/{need_id}/matches", response=list[ResourceOut],
+            summary="Resources that fit the need, best first")
+def need_matches(request: HttpRequest, need_id: int) -> list[dict[str, Any]]:
+    need = selectors.need_for(request.user, need_id)
+    if need.matched_resource_id:
+        return []
+    return [_resource(r, r.capacity - (r.used or 0)) for r in ps.candidates(need)]
+
+
+@router.post("/needs/{need_id}/match", response=NeedOut,
+             summary="Match the need with a resource (the best one when none is given)")
+def match_need(request: HttpRequest, need_id: int, body: MatchIn) -> dict[str, Any]:
+    need = selectors.need_for(request.user, need_id)
+    resource = None
+    if body.resource is not None:
+        resource = Resource.objects.filter(pk=body.resource).first()
+        if resource is None:
+            raise ValidationFailed("资源不存在", details={"resource": [body.resource]})
+    return _need(ps.match_need(need, actor=request.user, resource=resource))

@@ -150,3 +150,65 @@ def activity_by_compound(start: dt.datetime, end: dt.datetime) -> dict[int, dict
                    .values_list("grant__project__compound_id", "s")):
         out[cid]["funds_spent"] += s or Decimal(0)
     return dict(out)
+
+
+# --- resources and needs ----------------------------------------------------------------------
+
+def resources_of(council: Council, *, category: str = "") -> list[Any]:
+    """The council's resource menu, active items, each with ``used`` and ``left`` capacity."""
+    from jiayuan.council.models import Resource
+
+    qs = (Resource.objects.filter(council=council, active=True)
+          .select_related("compound", "unit").annotate(used_size=Sum("matches__size"))
+          .order_by("category", "provider", "id"))
+    if category:
+        qs = qs.filter(category=category)
+    rows = list(qs[:500])
+    for r in rows:
+        r.used = r.used_size or 0
+        r.left = max(r.capacity - r.used, 0)
+    return rows
+
+
+def categories_of(council: Council) -> list[str]:
+    """Categories in use on the council's menu and among its needs, sorted."""
+    from jiayuan.council.models import Need, Resource
+
+    cats = set(Resource.objects.filter(council=council, active=True)
+               .values_list("category", flat=True))
+    cats |= set(Need.objects.filter(council=council).values_list("category", flat=True))
+    return sorted(cats)
+
+
+NEED_STATUSES = ("open", "matched")
+
+
+def needs_of(council: Council, *, status: str = "", category: str = "") -> list[Any]:
+    """The council's needs, newest first; ``status`` is ``open`` or ``matched``."""
+    from jiayuan.council.models import Need
+
+    qs = (Need.objects.filter(council=council).select_related("compound", "matched_resource")
+          .order_by("-created_at", "-id"))
+    if status == "open":
+        qs = qs.filter(matched_resource__isnull=True)
+    elif status == "matched":
+        qs = qs.filter(matched_resource__isnull=False)
+    if category:
+        qs = qs.filter(category=category)
+    return list(qs[:500])
+
+
+def need_for(user: Any, pk: int) -> Any:
+    from jiayuan.council.models import Need
+
+    need = (Need.objects.select_related("council__neighbourhood", "compound",
+                                        "matched_resource").filter(pk=pk).first())
+    if need is None:
+        raise NotFound("需求不存在")
+    access.require_see(user, need.council)
+    return need
+
+
+def capacity_left(resource: Any) -> int:
+    used = resource.matches.aggregate(n=Sum("size"))["n"] or 0
+    return max(int(resource.capacity) - int(used), 0)

@@ -530,3 +530,167 @@ def resident_topic(request: HttpRequest, token: str) -> HttpResponse:
                 ctx["done"] = topic
     ctx["idempotency_key"] = secrets.token_urlsafe(24)
     return render(request, "council/resident_topic.html", ctx, status=status)
+
+
+# --- resources and needs --------------------------------------------------------------------------
+
+def _count(value: str, field: str, message: str) -> int:
+    """A positive whole number from a form field, or a Chinese refusal."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(message, details={field: [value]}) from None
+    if n < 1:
+        raise ValidationFailed(message, details={field: [value]})
+    return n
+
+
+def _compound(council: Council, value: str) -> Any:
+    """A compound of the council's neighbourhood chosen in a form (blank: none)."""
+    if not value:
+        return None
+    from jiayuan.registry.models import Compound
+
+    c = Compound.objects.filter(neighbourhood_id=council.neighbourhood_id,
+                                pk=_int(value, 0)).first()
+    if c is None:
+        raise ValidationFailed("所选小区不在本居民区", details={"compound": [value]})
+    return c
+
+
+def _compounds(council: Council) -> list[Any]:
+    from jiayuan.registry.models import Compound
+
+    return list(Compound.objects.filter(neighbourhood_id=council.neighbourhood_id)
+                .order_by("code")[:200])
+
+
+def _resources_context(request: HttpRequest, council: Council) -> dict[str, Any]:
+    category = request.GET.get("category", "")
+    return {"council": council, "category": category,
+            "resources": selectors.resources_of(council, category=category),
+            "categories": selectors.categories_of(council), "compounds": _compounds(council),
+            "can_offer": access.can_offer(request.user, council), "form": {}}
+
+
+@require_GET
+@login_required
+@page_errors
+def resource_list(request: HttpRequest, pk: int) -> HttpResponse:
+    council = selectors.council_for(request.user, pk)
+    return render(request, "council/resources.html", _resources_context(request, council))
+
+
+@require_POST
+@login_required
+@page_errors
+def resource_new(request: HttpRequest, pk: int) -> HttpResponse:
+    council = selectors.council_for(request.user, pk)
+
+    def add() -> None:
+        access.require_offer(request.user, council)
+        ps.add_resource(council, actor=request.user, provider=_post(request, "provider"),
+                        title=_post(request, "title"), category=_post(request, "category"),
+                        capacity=_count(_post(request, "capacity"), "capacity",
+                                        "可服务数量须为大于零的整数"),
+                        compound=_compound(council, _post(request, "compound")))
+
+    def again(message: str, status: int) -> HttpResponse:
+        ctx = _resources_context(request, council) | {
+            "error": message, "form": {k: _post(request, k) for k in
+                                       ("provider", "title", "category", "capacity", "compound")}}
+        return render(request, "council/resources.html", ctx, status=status)
+
+    return _attempt(request, add, again, reverse("council:resources", args=[council.pk]))
+
+
+def _needs_context(request: HttpRequest, council: Council) -> dict[str, Any]:
+    status = request.GET.get("status", "")
+    return {"council": council, "status": status,
+            "statuses": [("open", _("waiting for a match")), ("matched", _("matched"))],
+            "needs": selectors.needs_of(council, status=status,
+                                        category=request.GET.get("category", "")),
+            "categories": selectors.categories_of(council), "compounds": _compounds(council),
+            "can_record": access.can_manage(request.user, council)
+            or access.is_member(request.user, council)
+            or request.user.role in access.TAKE_PART_ROLES, "form": {}}
+
+
+@require_GET
+@login_required
+@page_errors
+def need_list(request: HttpRequest, pk: int) -> HttpResponse:
+    council = selectors.council_for(request.user, pk)
+    return render(request, "council/needs.html", _needs_context(request, council))
+
+
+@require_POST
+@login_required
+@page_errors
+def need_new(request: HttpRequest, pk: int) -> HttpResponse:
+    council = selectors.council_for(request.user, pk)
+    made: dict[str, Any] = {}
+
+    def add() -> None:
+        access.require_take_part(request.user, council)
+        made["need"] = ps.add_need(council, actor=request.user, title=_post(request, "title"),
+                                   category=_post(request, "category"),
+                                   size=_count(_post(request, "size"), "size",
+                                               "需求数量须为大于零的整数"),
+                                   compound=_compound(council, _post(request, "compound")))
+
+    def again(message: str, status: int) -> HttpResponse:
+        ctx = _needs_context(request, council) | {
+            "error": message, "form": {k: _post(request, k) for k in
+                                       ("title", "category", "size", "compound")}}
+        return render(request, "council/needs.html", ctx, status=status)
+
+    try:
+        add()
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        return again(exc.message, exc.status)
+    return redirect("council:need", pk=made["need"].pk)
+
+
+def _need_context(request: HttpRequest, need: Any) -> dict[str, Any]:
+    manage = access.can_manage(request.user, need.council)
+    options = [] if need.matched_resource_id else [
+        (r, r.capacity - (r.used or 0)) for r in ps.candidates(need)]
+    return {"need": need, "council": need.council, "can_manage": manage, "options": options,
+            "matched_left": selectors.capacity_left(need.matched_resource)
+            if need.matched_resource_id else None}
+
+
+@require_GET
+@login_required
+@page_errors
+def need_page(request: HttpRequest, pk: int) -> HttpResponse:
+    need = selectors.need_for(request.user, pk)
+    return render(request, "council/need.html", _need_context(request, need))
+
+
+@require_POST
+@login_required
+@page_errors
+def need_match(request: HttpRequest, pk: int) -> HttpResponse:
+    need = selectors.need_for(request.user, pk)
+
+    def match() -> None:
+        from jiayuan.council.models import Resource
+
+        raw = _post(request, "resource")
+        resource = None
+        if raw:
+            resource = Resource.objects.filter(pk=_int(raw, 0)).first()
+            if resource is None:
+                raise ValidationFailed("资源不存在", details={"resource": [raw]})
+        ps.match_need(need, actor=request.user, resource=resource)
+
+    def again(message: str, status: int) -> HttpResponse:
+        fresh = selectors.need_for(request.user, need.pk)
+        return render(request, "council/need.html",
+                      _need_context(request, fresh) | {"error": message}, status=status)
+
+    return _attempt(request, match, again, reverse("council:need", args=[need.pk]))

@@ -226,7 +226,7 @@ def spend(grant: Grant, *, actor: Any, amount: Any, receipt: str, note: str = ""
 @transaction.atomic
 def add_resource(council: Council, *, actor: Any, provider: str, title: str, category: str,
                  capacity: int = 1, unit: Any = None, compound: Any = None) -> Resource:
-    access.require_manage(actor, council)
+    access.require_offer(actor, council)
     if not title.strip() or not category.strip() or not provider.strip():
         raise ValidationFailed("资源名称、类别和提供方不能为空")
     if int(capacity) < 1:
