@@ -17,10 +17,10 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from jiayuan.cases.models import Case, CaseAttachment, CaseEvent
 from jiayuan.cases.services.intake import open_case
+from jiayuan.cases.services.notes import append_note
 from jiayuan.cases.services.transitions import act
 from jiayuan.core.errors import NotFound, ValidationFailed
 
@@ -152,13 +152,8 @@ def add_reporter_note(*, token: str, text: str, photos: Sequence[Any] = (),
         raise NotFound("找不到该工单，请检查查询链接")
     while case.merged_into_id is not None:
         case = Case.objects.select_for_update().get(pk=case.merged_into_id)
-    case.seq += 1
-    case.save(update_fields=["seq", "updated_at"])
-    event = CaseEvent.objects.create(
-        case=case, seq=case.seq, at=now or timezone.now(), actor=None, actor_role="resident",
-        action="note", from_state=case.state, to_state=case.state, reason=text,
-        payload={"photos": str(len(checked))},
-    )
+    event = append_note(case, text=text, actor_role="resident",
+                        payload={"photos": str(len(checked))}, at=now)
     _store(case, checked, event=event)
     return case
 
