@@ -17,19 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .base import Derived, NoDataSource, cached, register
+from .base import Derived, NoDataSource, bounds, cached, register
 from .registry import households
 
 THREE_MEETINGS = ("hearing", "coordination", "evaluation")
-
-
-SH = ZoneInfo("Asia/Shanghai")
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), SH)
 
 
 def _activity(start: dt.date, end: dt.date) -> Mapping[int, Any]:
@@ -38,7 +30,7 @@ def _activity(start: dt.date, end: dt.date) -> Mapping[int, Any]:
     except ImportError as exc:
         raise NoDataSource("议事会模块尚未提供 activity_by_compound（无数据来源）") from exc
     return cached(("council", start, end),  # type: ignore[no-any-return]
-                  lambda: activity_by_compound(_midnight(start), _midnight(end)))
+                  lambda: activity_by_compound(*bounds(start, end)))
 
 
 def _get(row: Any, key: str, default: Any = None) -> Any:
