@@ -350,7 +350,7 @@ def need_matches(request: HttpRequest, need_id: int) -> list[dict[str, Any]]:
     need = selectors.need_for(request.user, need_id)
     if need.matched_resource_id:
         return []
-    return [_resource(r, r.capacity - (r.used or 0)) for r in ps.candidates(need)]
+    return [_resource(r, r.left) for r in ps.candidates(need)]
 
 
 @router.post("/needs/{need_id}/match", response=NeedOut,

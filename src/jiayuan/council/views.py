@@ -657,7 +657,7 @@ def need_new(request: HttpRequest, pk: int) -> HttpResponse:
 def _need_context(request: HttpRequest, need: Any) -> dict[str, Any]:
     manage = access.can_manage(request.user, need.council)
     options = [] if need.matched_resource_id else [
-        (r, r.capacity - (r.used or 0)) for r in ps.candidates(need)]
+        (r, r.left) for r in ps.candidates(need)]
     return {"need": need, "council": need.council, "can_manage": manage, "options": options,
             "matched_left": selectors.capacity_left(need.matched_resource)
             if need.matched_resource_id else None}

@@ -252,7 +252,8 @@ def add_need(council: Council, *, actor: Any, title: str, category: str, size: i
 
 def candidates(need: Need) -> list[Resource]:
     """Resources that fit a need: same category, capacity left for its size; those in the same
-    compound first, then the rest of the neighbourhood, then the subdistrict."""
+    compound first, then the rest of the neighbourhood, then the subdistrict. Each carries its
+    places left as ``left``."""
     from django.db.models import Sum
 
     subdistrict_path = "/".join(need.council.path.split("/")[:2]) + "/"
@@ -264,6 +265,7 @@ def candidates(need: Need) -> list[Resource]:
         left = r.capacity - (r.used or 0)
         if left < need.size:
             continue
+        r.left = left
         rank = (0 if need.compound_id and r.compound_id == need.compound_id
                 else 1 if r.council_id == need.council_id else 2)
         out.append((rank, -left, r.pk, r))
