@@ -19,7 +19,7 @@ from ninja import Router, Schema, Status
 
 from jiayuan.core.errors import ValidationFailed
 from jiayuan.council import access, selectors
-from jiayuan.council.models import Comment, Meeting, Need, Resource, Topic
+from jiayuan.council.models import Comment, Meeting, Need, ResourceOffer, Topic
 from jiayuan.council.services import consultations as cs
 from jiayuan.council.services import meetings as ms
 from jiayuan.council.services import projects as ps
@@ -279,7 +279,7 @@ class MatchIn(Schema):
     resource: int | None = None
 
 
-def _resource(r: Resource, left: int | None = None) -> dict[str, Any]:
+def _resource(r: ResourceOffer, left: int | None = None) -> dict[str, Any]:
     return {"id": r.pk, "council": r.council_id, "provider": r.provider, "title": r.title,
             "category": r.category, "capacity": r.capacity,
             "left": selectors.capacity_left(r) if left is None else left,
@@ -359,7 +359,7 @@ def match_need(request: HttpRequest, need_id: int, body: MatchIn) -> dict[str, A
     need = selectors.need_for(request.user, need_id)
     resource = None
     if body.resource is not None:
-        resource = Resource.objects.filter(pk=body.resource).first()
+        resource = ResourceOffer.objects.filter(pk=body.resource).first()
         if resource is None:
             raise ValidationFailed("资源不存在", details={"resource": [body.resource]})
     return _need(ps.match_need(need, actor=request.user, resource=resource))

@@ -32,7 +32,6 @@ from jiayuan.council.models import (
     Decision,
     DwellingOwner,
     Fund,
-    Grant,
     LedgerEntry,
     Meeting,
     Mention,
@@ -40,7 +39,8 @@ from jiayuan.council.models import (
     Need,
     Notice,
     Project,
-    Resource,
+    ResourceOffer,
+    SelfGovernanceGrant,
     Topic,
     VoteBallot,
     VoteDwelling,
@@ -74,8 +74,8 @@ def clear_councils() -> None:
     """Delete every council row (demo or not): children first."""
     with transaction.atomic():
         for model in (Notice, Mention, Comment, Decision, Attendance, ConsentReply, ConsentMember,
-                      VoteBallot, VoteDwelling, Consultation, LedgerEntry, Grant, Fund, Milestone,
-                      Project, Need, Resource, DwellingOwner):
+                      VoteBallot, VoteDwelling, Consultation, LedgerEntry, SelfGovernanceGrant, Fund, Milestone,
+                      Project, Need, ResourceOffer, DwellingOwner):
             model.objects.all().delete()
         Meeting.topics.through.objects.all().delete()
         Meeting.objects.all().delete()
@@ -236,7 +236,7 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
         for c in councils:
             own = compounds.get(c.neighbourhood_id, [])
             for cat, title in rng.sample(RESOURCE_MENU, 3):
-                resources.append(Resource(council=c, path=c.path, provider=f"{_name(rng)}工作室",
+                resources.append(ResourceOffer(council=c, path=c.path, provider=f"{_name(rng)}工作室",
                                           title=title, category=cat, capacity=rng.randrange(5, 30)))
             for _ in range(2):
                 cat, title = rng.choice(RESOURCE_MENU)
@@ -244,7 +244,7 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
                 needs.append(Need(council=c, path=compound.path if compound else c.path,
                                   title=f"居民需要{title}", category=cat, size=rng.randrange(1, 5),
                                   compound=compound, created_at=when()))
-        Resource.objects.bulk_create(resources, batch_size=BATCH)
+        ResourceOffer.objects.bulk_create(resources, batch_size=BATCH)
         Need.objects.bulk_create(needs, batch_size=BATCH)
         counts.update(_projects_and_funds(rng, councils, by_council, start, end))
     say(f"理事会演示数据完成：{counts}")
@@ -336,10 +336,10 @@ def _projects_and_funds(rng: random.Random, councils: list[Council],
 
     funds = Fund.objects.bulk_create([Fund(council=c) for c in councils], batch_size=BATCH)
     fund_of = {f.council_id: f for f in funds}
-    grants = Grant.objects.bulk_create([
-        Grant(fund=fund_of[p.council_id], project=p, requested=p.budget / 4)
+    grants = SelfGovernanceGrant.objects.bulk_create([
+        SelfGovernanceGrant(fund=fund_of[p.council_id], project=p, requested=p.budget / 4)
         for p in projects], batch_size=BATCH)
-    by_fund: dict[int, list[Grant]] = {}
+    by_fund: dict[int, list[SelfGovernanceGrant]] = {}
     for g in grants:
         by_fund.setdefault(g.fund_id, []).append(g)
     entries: list[LedgerEntry] = []
@@ -382,6 +382,6 @@ def _projects_and_funds(rng: random.Random, councils: list[Council],
         entries += [e for e, _ in events]
     LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
     Fund.objects.bulk_update(funds, ["credited", "reserved"], batch_size=BATCH)
-    Grant.objects.bulk_update(grants, ["status", "approved", "spent"], batch_size=BATCH)
+    SelfGovernanceGrant.objects.bulk_update(grants, ["status", "approved", "spent"], batch_size=BATCH)
     return {"projects": len(projects), "grants": len(grants), "ledger_entries": len(entries)}
 

@@ -443,7 +443,7 @@ class VoteProxy(models.Model):
 
 # --- resources, needs, projects, grants --------------------------------------------------------
 
-class Resource(models.Model):
+class ResourceOffer(models.Model):
     """An item on a unit's menu of what it offers (资源清单)."""
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="resources")
@@ -470,7 +470,7 @@ class Need(models.Model):
     size = models.PositiveIntegerField(default=1)
     compound = models.ForeignKey("registry.Compound", on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="+")
-    matched_resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True,
+    matched_resource = models.ForeignKey(ResourceOffer, on_delete=models.SET_NULL, null=True,
                                          blank=True, related_name="matches")
     created_at = models.DateTimeField()
 
@@ -524,7 +524,7 @@ class Fund(models.Model):
         return f"fund of {self.council_id}"
 
 
-class Grant(models.Model):
+class SelfGovernanceGrant(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="grants")
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="grants")
     requested = models.DecimalField(max_digits=12, decimal_places=2)
@@ -540,7 +540,7 @@ class LedgerEntry(models.Model):
     """Append-only: every event of a fund, replayed through ``council.progress`` to check it."""
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries")
-    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, null=True, blank=True,
+    grant = models.ForeignKey(SelfGovernanceGrant, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="entries")
     kind = models.CharField(max_length=10)  # credit, apply, approve, reject, spend
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

@@ -156,9 +156,9 @@ def activity_by_compound(start: dt.datetime, end: dt.datetime) -> dict[int, dict
 
 def resources_of(council: Council, *, category: str = "") -> list[Any]:
     """The council's resource menu, active items, each with ``used`` and ``left`` capacity."""
-    from jiayuan.council.models import Resource
+    from jiayuan.council.models import ResourceOffer
 
-    qs = (Resource.objects.filter(council=council, active=True)
+    qs = (ResourceOffer.objects.filter(council=council, active=True)
           .select_related("compound", "unit").annotate(used_size=Sum("matches__size"))
           .order_by("category", "provider", "id"))
     if category:
@@ -172,9 +172,9 @@ def resources_of(council: Council, *, category: str = "") -> list[Any]:
 
 def categories_of(council: Council) -> list[str]:
     """Categories in use on the council's menu and among its needs, sorted."""
-    from jiayuan.council.models import Need, Resource
+    from jiayuan.council.models import Need, ResourceOffer
 
-    cats = set(Resource.objects.filter(council=council, active=True)
+    cats = set(ResourceOffer.objects.filter(council=council, active=True)
                .values_list("category", flat=True))
     cats |= set(Need.objects.filter(council=council).values_list("category", flat=True))
     return sorted(cats)

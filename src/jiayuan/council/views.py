@@ -678,12 +678,12 @@ def need_match(request: HttpRequest, pk: int) -> HttpResponse:
     need = selectors.need_for(request.user, pk)
 
     def match() -> None:
-        from jiayuan.council.models import Resource
+        from jiayuan.council.models import ResourceOffer
 
         raw = _post(request, "resource")
         resource = None
         if raw:
-            resource = Resource.objects.filter(pk=_int(raw, 0)).first()
+            resource = ResourceOffer.objects.filter(pk=_int(raw, 0)).first()
             if resource is None:
                 raise ValidationFailed("资源不存在", details={"resource": [raw]})
         ps.match_need(need, actor=request.user, resource=resource)

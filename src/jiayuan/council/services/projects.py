@@ -19,12 +19,12 @@ from jiayuan.council import progress as pg
 from jiayuan.council.models import (
     Council,
     Fund,
-    Grant,
     LedgerEntry,
     Milestone,
     Need,
     Project,
-    Resource,
+    ResourceOffer,
+    SelfGovernanceGrant,
     Topic,
 )
 from jiayuan.council.services.topics import _system
@@ -152,7 +152,7 @@ def _append(fund: Fund, entry: LedgerEntry) -> pg.Ledger:
     Fund.objects.filter(pk=fund.pk).update(credited=f.credited, reserved=f.reserved)
     if entry.grant_id:
         g = state.grants[str(entry.grant_id)]
-        Grant.objects.filter(pk=entry.grant_id).update(status=g.status.value,
+        SelfGovernanceGrant.objects.filter(pk=entry.grant_id).update(status=g.status.value,
                                                        approved=g.approved, spent=g.spent)
     return state
 
@@ -173,10 +173,10 @@ def credit_fund(council: Council, *, actor: Any, amount: Any, note: str = "") ->
 
 
 @transaction.atomic
-def apply_grant(project: Project, *, actor: Any, amount: Any) -> Grant:
+def apply_grant(project: Project, *, actor: Any, amount: Any) -> SelfGovernanceGrant:
     access.require_manage(actor, project.council)
     fund = fund_of(project.council)
-    grant = Grant.objects.create(fund=fund, project=project, requested=Decimal(0))
+    grant = SelfGovernanceGrant.objects.create(fund=fund, project=project, requested=Decimal(0))
     amt = money(amount)
     _append(fund, LedgerEntry(fund=fund, grant=grant, kind="apply", amount=amt,
                               by=actor.username, at=timezone.now()))
@@ -187,7 +187,7 @@ def apply_grant(project: Project, *, actor: Any, amount: Any) -> Grant:
 
 
 @transaction.atomic
-def approve_grant(grant: Grant, *, actor: Any, amount: Any) -> Grant:
+def approve_grant(grant: SelfGovernanceGrant, *, actor: Any, amount: Any) -> SelfGovernanceGrant:
     access.require_manage(actor, grant.project.council)
     _append(grant.fund, LedgerEntry(fund=grant.fund, grant=grant, kind="approve",
                                     amount=money(amount), by=actor.username, at=timezone.now()))
@@ -196,7 +196,7 @@ def approve_grant(grant: Grant, *, actor: Any, amount: Any) -> Grant:
 
 
 @transaction.atomic
-def reject_grant(grant: Grant, *, actor: Any, reason: str) -> Grant:
+def reject_grant(grant: SelfGovernanceGrant, *, actor: Any, reason: str) -> SelfGovernanceGrant:
     access.require_manage(actor, grant.project.council)
     _append(grant.fund, LedgerEntry(fund=grant.fund, grant=grant, kind="reject",
                                     note=reason.strip()[:200], by=actor.username,
@@ -206,8 +206,8 @@ def reject_grant(grant: Grant, *, actor: Any, reason: str) -> Grant:
 
 
 @transaction.atomic
-def spend(grant: Grant, *, actor: Any, amount: Any, receipt: str, note: str = "",
-          receipt_file: Any = None) -> Grant:
+def spend(grant: SelfGovernanceGrant, *, actor: Any, amount: Any, receipt: str, note: str = "",
+          receipt_file: Any = None) -> SelfGovernanceGrant:
     """Spend on an approved grant against a receipt; refused (``overspend``) if the grant's
     balance would go below zero."""
     access.require_manage(actor, grant.project.council)
@@ -225,13 +225,13 @@ def spend(grant: Grant, *, actor: Any, amount: Any, receipt: str, note: str = ""
 
 @transaction.atomic
 def add_resource(council: Council, *, actor: Any, provider: str, title: str, category: str,
-                 capacity: int = 1, unit: Any = None, compound: Any = None) -> Resource:
+                 capacity: int = 1, unit: Any = None, compound: Any = None) -> ResourceOffer:
     access.require_offer(actor, council)
     if not title.strip() or not category.strip() or not provider.strip():
         raise ValidationFailed("资源名称、类别和提供方不能为空")
     if int(capacity) < 1:
         raise ValidationFailed("可服务数量须大于零", details={"capacity": [capacity]})
-    return Resource.objects.create(council=council, path=compound.path if compound else council.path,
+    return ResourceOffer.objects.create(council=council, path=compound.path if compound else council.path,
                                    unit=unit, provider=provider.strip()[:120],
                                    title=title.strip()[:120], category=category.strip()[:40],
                                    capacity=int(capacity), compound=compound)
@@ -250,14 +250,14 @@ def add_need(council: Council, *, actor: Any, title: str, category: str, size: i
                                size=int(size), compound=compound, created_at=timezone.now())
 
 
-def candidates(need: Need) -> list[Resource]:
+def candidates(need: Need) -> list[ResourceOffer]:
     """Resources that fit a need: same category, capacity left for its size; those in the same
     compound first, then the rest of the neighbourhood, then the subdistrict. Each carries its
     places left as ``left``."""
     from django.db.models import Sum
 
     subdistrict_path = "/".join(need.council.path.split("/")[:2]) + "/"
-    rows = (Resource.objects.filter(active=True, category=need.category,
+    rows = (ResourceOffer.objects.filter(active=True, category=need.category,
                                     path__startswith=subdistrict_path)
             .annotate(used=Sum("matches__size")))
     out = []
@@ -273,7 +273,7 @@ def candidates(need: Need) -> list[Resource]:
 
 
 @transaction.atomic
-def match_need(need: Need, *, actor: Any, resource: Resource | None = None) -> Need:
+def match_need(need: Need, *, actor: Any, resource: ResourceOffer | None = None) -> Need:
     access.require_manage(actor, need.council)
     need = Need.objects.select_for_update().get(pk=need.pk)
     if need.matched_resource_id:

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from jiayuan.core.errors import Conflict
 from jiayuan.council import demo
-from jiayuan.council.models import Consultation, Council, Grant, LedgerEntry, Meeting, Topic
+from jiayuan.council.models import (
+    Consultation,
+    Council,
+    LedgerEntry,
+    Meeting,
+    SelfGovernanceGrant,
+    Topic,
+)
 from jiayuan.council.rules import owners as ow
 from jiayuan.council.selectors import activity_by_compound
 from jiayuan.council.services import consultations as cs
@@ -42,7 +49,7 @@ def test_demo_feeds_every_neighbourhood_and_its_ledger_replays(tiny):
     for fund_id in LedgerEntry.objects.values_list("fund_id", flat=True).distinct():
         state = ledger_of(LedgerEntry.objects.filter(fund_id=fund_id).first().fund)
         assert all(g.balance >= 0 for g in state.grants.values())
-    assert all(g.spent <= g.approved for g in Grant.objects.all())
+    assert all(g.spent <= g.approved for g in SelfGovernanceGrant.objects.all())
     activity = activity_by_compound(end - dt.timedelta(days=365), end)
     assert sum(sum(a["meetings"].values()) for a in activity.values()) > 0
     with pytest.raises(Conflict):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from jiayuan.core.errors import ValidationFailed
-from jiayuan.council.models import Grant, LedgerEntry, Project
+from jiayuan.council.models import LedgerEntry, Project, SelfGovernanceGrant
 from jiayuan.council.progress import ProgressError
 from jiayuan.council.services import projects as ps
 
@@ -50,7 +50,7 @@ def test_spending_that_would_go_negative_is_refused(env):
         ps.spend(g, actor=env.staff, amount="100.01", receipt="FP-002")
     assert err.value.code == "overspend"
     assert LedgerEntry.objects.count() == before
-    assert Grant.objects.get(pk=g.pk).spent == Decimal("300.00")
+    assert SelfGovernanceGrant.objects.get(pk=g.pk).spent == Decimal("300.00")
     with pytest.raises(ProgressError) as err:
         ps.spend(g, actor=env.staff, amount="10", receipt="FP-001")
     assert err.value.code == "duplicate_receipt"

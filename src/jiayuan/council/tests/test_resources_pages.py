@@ -1,4 +1,4 @@
-"""Resource menu, needs and matching: pages and API, scoped by area; bad input saves nothing."""
+"""ResourceOffer menu, needs and matching: pages and API, scoped by area; bad input saves nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from jiayuan.council.models import Need, Resource
+from jiayuan.council.models import Need, ResourceOffer
 from jiayuan.council.services import projects as ps
 from jiayuan.council.services.topics import create_council
 
@@ -78,7 +78,7 @@ def test_pages_refused_to_another_neighbourhoods_staff(env, client):
     r = client.post(reverse("council:need_new", args=[env.council.pk]),
                     {"title": "越权", "category": "health", "size": "1"})
     assert r.status_code in (403, 404)
-    assert not Resource.objects.filter(title="越权").exists()
+    assert not ResourceOffer.objects.filter(title="越权").exists()
     assert not Need.objects.filter(title="越权").exists()
     need.refresh_from_db()
     assert need.matched_resource_id is None
@@ -91,7 +91,7 @@ def test_liaison_of_the_area_adds_to_the_menu_but_a_bystander_may_not(env, clien
                     {"provider": "城管中队", "title": "便民修理", "category": "repair",
                      "capacity": "4", "compound": str(env.compound.pk)})
     assert r.status_code == 302
-    res = Resource.objects.get(title="便民修理")
+    res = ResourceOffer.objects.get(title="便民修理")
     assert res.capacity == 4 and res.compound == env.compound and res.path == env.compound.path
     client.force_login(env.bystander)
     page = client.get(reverse("council:resources", args=[env.council.pk])).content.decode()
@@ -99,7 +99,7 @@ def test_liaison_of_the_area_adds_to_the_menu_but_a_bystander_may_not(env, clien
     r = client.post(reverse("council:resource_new", args=[env.council.pk]),
                     {"provider": "物业", "title": "不该有", "category": "repair", "capacity": "4"})
     assert r.status_code == 403
-    assert not Resource.objects.filter(title="不该有").exists()
+    assert not ResourceOffer.objects.filter(title="不该有").exists()
 
 
 @pytest.mark.parametrize("data, message", [
@@ -118,7 +118,7 @@ def test_bad_resource_form_shows_chinese_error_and_saves_nothing(env, client, da
     assert r.status_code == 422
     body = r.content.decode()
     assert message in body and 'data-testid="error"' in body
-    assert Resource.objects.count() == 0
+    assert ResourceOffer.objects.count() == 0
 
 
 def test_a_compound_of_another_neighbourhood_is_refused(env, client):
@@ -283,7 +283,7 @@ def test_api_refuses_bad_resources_and_creates_nothing(env, client, data):
     assert r.status_code in (400, 422)
     err = r.json()["error"]
     assert err["code"] and err["message"]
-    assert Resource.objects.count() == 0
+    assert ResourceOffer.objects.count() == 0
 
 
 @pytest.mark.parametrize("data", [
@@ -314,7 +314,7 @@ def test_api_refuses_another_neighbourhood_and_a_bad_status(env, client):
                     "category": "health", "capacity": 3})
     assert r.status_code in (403, 404)
     need.refresh_from_db()
-    assert need.matched_resource_id is None and not Resource.objects.filter(title="越权").exists()
+    assert need.matched_resource_id is None and not ResourceOffer.objects.filter(title="越权").exists()
     client.force_login(env.staff)
     r = client.get("/api/v1/council/needs", {"council": env.council.pk, "status": "done"})
     assert r.status_code == 422 and r.json()["error"]["code"]
