@@ -27,6 +27,14 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now():
+    """The pages judge silence by the real clock: take NOW when each test starts, not when the
+    module was imported (a long parallel run imports it many minutes before some tests run)."""
+    global NOW
+    NOW = timezone.now()
+
+
 def _device(code, kind, entrance, *, heard=None, silent=False, faults=(), interval=None):
     d, _ = register_device({"code": code, "kind": kind, "entrance": entrance.code,
                             "expected_interval_s": interval})
