@@ -127,7 +127,7 @@ def start_servers(n: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[by
                 conn.getresponse().read()
                 break
             except OSError:
-                time.sleep(0.25)
+                time.sleep(0.5)
         else:
             raise SystemExit(f"web process on {port} did not start")
     return procs, ports
@@ -195,9 +195,22 @@ def post_all(ports: list[int], token: str, items: list[tuple[str, dict[str, obje
 
 
 def _proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU seconds a process has used (Linux ``/proc``); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends() -> list[int]:
+    """The PostgreSQL backends serving the bench database, other than this process's."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")
+        return [r[0] for r in cur.fetchall()]
 
 
 def profile_in_process(token: str, places: list[dict[str, object]], n: int, batch: int,
@@ -296,7 +309,11 @@ def main() -> None:
         warm = [(f"warm-{i}", b) for i, b in enumerate(bodies(20 * args.servers, places, 1))]
         post_all(ports, token, warm, args.servers * 2)
         items = [(f"bench-{i}", b) for i, b in enumerate(bodies(args.cases, places, 2))]
+        cpu0 = sum(_proc_cpu_s(p.pid) for p in procs) + sum(map(_proc_cpu_s, _backends()))
         lat, statuses, wall = post_all(ports, token, items, args.clients, args.batch)
+        # Backends opened during the run are counted from zero.
+        cpu = sum(_proc_cpu_s(p.pid) for p in procs) + sum(
+            map(_proc_cpu_s, _backends())) - cpu0
         retry = items[: max(1, args.cases // 10)]
         _, retry_statuses, _ = post_all(ports, token, retry, args.clients, args.batch)
     finally:
@@ -327,8 +344,15 @@ def main() -> None:
     ok = made == args.cases == routed and \
         statuses.get(200 if args.batch else 201) == requests and \
         sum(retry_statuses.values()) == retry_statuses.get(200)
+    per_case = cpu / args.cases
+    cores = os.cpu_count() or 1
+    capacity = cores / per_case
+    print(f"CPU: {per_case * 1000:.2f} ms per case (web processes + PostgreSQL backends; the "
+          f"bench's own clients not counted); load {os.getloadavg()[0]:.1f} on {cores} CPUs")
     print(f"cases_per_s={rate:.0f} target={TARGET_PER_S:.0f} ratio={rate / TARGET_PER_S:.2f} "
           f"correct={'yes' if ok else 'NO'}")
+    print(f"cpu_bound_cases_per_s={capacity:.0f} (all {cores} CPUs for intake) "
+          f"cpu_ratio={capacity / TARGET_PER_S:.2f}")
 
 
 if __name__ == "__main__":
