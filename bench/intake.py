@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 TARGET_PER_S = 300.0
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jy_bench_intake"
@@ -126,7 +127,7 @@ def start_servers(n: int, env: dict[str, str]) -> tuple[list[subprocess.Popen[by
                 conn.getresponse().read()
                 break
             except OSError:
-                time.sleep(0.25)
+                time.sleep(0.5)
         else:
             raise SystemExit(f"web process on {port} did not start")
     return procs, ports
@@ -193,6 +194,90 @@ def post_all(ports: list[int], token: str, items: list[tuple[str, dict[str, obje
     return latencies, statuses, time.perf_counter() - t0
 
 
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux ``/proc``); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends() -> list[int]:
+    """The PostgreSQL backends serving the bench database, other than this process's."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")
+        return [r[0] for r in cur.fetchall()]
+
+
+def profile_in_process(token: str, places: list[dict[str, object]], n: int, batch: int,
+                       out: str) -> None:
+    """Post ``n`` cases through the Django test client in this process under cProfile;
+    prints the web side's and the PostgreSQL backend's CPU per case and queries per case."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    headers = {"Authorization": f"Bearer {token}"}
+    items = [(f"prof-{time.time_ns()}-{i}", b) for i, b in enumerate(bodies(n + 20, places, 3))]
+    warm, items = items[:20], items[20:]
+
+    def post(chunk: list[tuple[str, dict[str, object]]]) -> None:
+        if batch:
+            res = client.post("/api/v1/cases/cases/batch", content_type="application/json",
+                              data={"cases": [{**b, "idempotency_key": k} for k, b in chunk]},
+                              headers=headers)
+        else:
+            k, b = chunk[0]
+            res = client.post("/api/v1/cases/cases", content_type="application/json", data=b,
+                              headers={**headers, "Idempotency-Key": k})
+        assert res.status_code in (200, 201), res.content[:300]
+
+    step = batch or 1
+    for i in range(0, len(warm), step):
+        post(warm[i:i + step])
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    half = len(items) // 2
+    # First half plain (the CPU figures), second half under the profiler (where it goes).
+    db0, cpu0, t0 = _proc_cpu_s(backend), time.process_time(), time.perf_counter()
+    queries: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        for i in range(0, half, step):
+            post(items[i:min(i + step, half)])
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+    db = _proc_cpu_s(backend) - db0
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    for i in range(half, len(items), step):
+        post(items[i:i + step])
+    prof.disable()
+    prof.dump_stats(out)
+    print(f"in process, {half} cases {'in batches of ' + str(batch) if batch else 'one per POST'}"
+          f": web {cpu / half * 1000:.2f} ms CPU/case, PostgreSQL {db / half * 1000:.2f} ms "
+          f"CPU/case, {len(queries) / half:.1f} queries/case, wall {wall:.1f} s "
+          f"(load {os.getloadavg()[0]:.1f}); CPU profile of the next {len(items) - half} in {out}")
+    counts: dict[str, int] = {}
+    for sql in queries:
+        head = sql.split(" WHERE ")[0][:110]
+        counts[head] = counts.get(head, 0) + 1
+    for head, c in sorted(counts.items(), key=lambda kv: -kv[1])[:25]:
+        print(f"  {c / half:6.2f}/case  {head}")
+    pstats.Stats(out).sort_stats("tottime").print_stats(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=3000)
@@ -201,6 +286,9 @@ def main() -> None:
     parser.add_argument("--scale", choices=("street", "pudong"), default="street")
     parser.add_argument("--batch", type=int, default=0,
                         help="cases per request to /cases/batch (0: one case per POST)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="instead: post --cases in this process under cProfile, save the "
+                             "profile to FILE and print CPU and queries per case")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
@@ -209,13 +297,23 @@ def main() -> None:
     setup_django(url, str(folder))
     token, places = build(args.scale)
     model = train_classifier(folder)
+    if args.profile:
+        from django.conf import settings
+
+        settings.JIAYUAN = {**getattr(settings, "JIAYUAN", {}), "CLASSIFIER_PATH": model}
+        profile_in_process(token, places, args.cases, args.batch, args.profile)
+        return
     env = {**os.environ, "JIAYUAN_CLASSIFIER_PATH": model, "JIAYUAN_LOG_LEVEL": "ERROR"}
     procs, ports = start_servers(args.servers, env)
     try:
         warm = [(f"warm-{i}", b) for i, b in enumerate(bodies(20 * args.servers, places, 1))]
         post_all(ports, token, warm, args.servers * 2)
         items = [(f"bench-{i}", b) for i, b in enumerate(bodies(args.cases, places, 2))]
+        cpu0 = sum(_proc_cpu_s(p.pid) for p in procs) + sum(map(_proc_cpu_s, _backends()))
         lat, statuses, wall = post_all(ports, token, items, args.clients, args.batch)
+        # Backends opened during the run are counted from zero.
+        cpu = sum(_proc_cpu_s(p.pid) for p in procs) + sum(
+            map(_proc_cpu_s, _backends())) - cpu0
         retry = items[: max(1, args.cases // 10)]
         _, retry_statuses, _ = post_all(ports, token, retry, args.clients, args.batch)
     finally:
@@ -246,8 +344,15 @@ def main() -> None:
     ok = made == args.cases == routed and \
         statuses.get(200 if args.batch else 201) == requests and \
         sum(retry_statuses.values()) == retry_statuses.get(200)
+    per_case = cpu / args.cases
+    cores = os.cpu_count() or 1
+    capacity = cores / per_case
+    print(f"CPU: {per_case * 1000:.2f} ms per case (web processes + PostgreSQL backends; the "
+          f"bench's own clients not counted); load {os.getloadavg()[0]:.1f} on {cores} CPUs")
     print(f"cases_per_s={rate:.0f} target={TARGET_PER_S:.0f} ratio={rate / TARGET_PER_S:.2f} "
           f"correct={'yes' if ok else 'NO'}")
+    print(f"cpu_bound_cases_per_s={capacity:.0f} (all {cores} CPUs for intake) "
+          f"cpu_ratio={capacity / TARGET_PER_S:.2f}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -60,8 +62,12 @@ def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+@lru_cache(maxsize=20_000)
 def bigrams(text: str) -> frozenset[str]:
-    """Character bigrams of a text, ignoring case, width, spaces and punctuation."""
+    """Character bigrams of a text, ignoring case, width, spaces and punctuation.
+
+    Cached per process: at intake every recent neighbour's description is a candidate for
+    many new cases, and its bigrams never change."""
     s = _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text).lower())
     if len(s) < 2:
         return frozenset({s}) if s else frozenset()
@@ -103,11 +109,12 @@ class _Candidate:
     reported_at: dt.datetime
     state: str
     description: str
+    number: str
 
 
 CANDIDATE_FIELDS = ("pk", "lng", "lat", "compound_id", "category_id", "category__name",
                     "category__major_code", "category__major_name", "reported_at", "state",
-                    "description")
+                    "description", "number")
 MAX_CANDIDATES = 500
 
 
@@ -125,42 +132,127 @@ def _closeness(case: Case, other: _Candidate,
     return None, None, ""
 
 
-def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
-                    limit: int = 10) -> list[DuplicateSuggestion]:
-    """Likely repeats of ``case`` within ``scope``, best first, each with its reasons.
+def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
+    """The candidates' columns, most recent first, as ``selectors.duplicate_candidates``
+    selects them, near the box ``(lng_lo, lng_hi, lat_lo, lat_hi)`` or in the compound."""
+    from django.db.models import Q
 
-    Refuses nothing: a case with neither position nor compound simply has no candidates.
-    Scores the (at most 500 most recent) candidates on a few columns and loads only the
-    ``limit`` best as cases: it runs at every intake, so it must stay cheap.
-    """
+    qs = selectors.duplicate_candidates(
+        scope, Case(pk=v["pk"]), since=v["since"], until=v["until"],
+        closed_since=v["closed_since"], major_code=v["major"])
+    near = None
+    if v["box"] is not None:
+        lng_lo, lng_hi, lat_lo, lat_hi = v["box"]
+        near = Q(lng__gte=lng_lo, lng__lte=lng_hi, lat__gte=lat_lo, lat__lte=lat_hi)
+    if v["compound"]:
+        same = Q(compound_id=v["compound"])
+        near = same if near is None else near | same
+    return qs.filter(near).values_list(*CANDIDATE_FIELDS)[:MAX_CANDIDATES]
+
+
+# Intake runs the candidate query for every new case. Building it with Django's ORM costs
+# more than running it, so for the whole-district scope intake uses, it is compiled once per
+# shape with stand-in values and re-run with each case's values in their places.
+_STAND_INS: dict[str, Any] = {
+    "pk": -7_000_001, "compound": -7_000_002, "major": "\x00major",
+    "since": dt.datetime(1901, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    "until": dt.datetime(1902, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    "closed_since": dt.datetime(1903, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    "lng_lo": -1001.25, "lng_hi": -1002.25, "lat_lo": -1003.25, "lat_hi": -1004.25,
+}
+_compiled: dict[tuple[str, bool, bool, bool], tuple[str, list[Any]] | None] = {}
+
+
+def _compile(shape: tuple[str, bool, bool, bool]) -> tuple[str, list[Any]] | None:
+    """(sql, params with each stand-in replaced by its slot name), or None when a stand-in
+    cannot be found among the parameters (then the ORM runs every time)."""
+    from django.db import connection
+
+    _, has_major, has_box, has_compound = shape
+    si = _STAND_INS
+    sql, params = _candidate_query(AreaScope.all(), {
+        "pk": si["pk"], "since": si["since"], "until": si["until"],
+        "closed_since": si["closed_since"], "major": si["major"] if has_major else None,
+        "box": (si["lng_lo"], si["lng_hi"], si["lat_lo"], si["lat_hi"]) if has_box else None,
+        "compound": si["compound"] if has_compound else None}).query.sql_with_params()
+    adapt = connection.ops.adapt_datetimefield_value
+    wanted = {k: adapt(v) if isinstance(v, dt.datetime) else v for k, v in si.items()}
+    slots: list[Any] = []
+    for param in params:
+        name = next((k for k, v in wanted.items() if type(v) is type(param) and v == param),
+                    None)
+        slots.append(("slot", name) if name else ("value", param))
+    expected = 4 + has_major + 4 * has_box + has_compound
+    if sum(1 for kind, _ in slots if kind == "slot") != expected:
+        return None
+    return sql, slots
+
+
+def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    if not scope.everywhere or v["pk"] is None:
+        return list(_candidate_query(scope, v))
+    shape = (connection.vendor, v["major"] is not None, v["box"] is not None,
+             bool(v["compound"]))
+    if shape not in _compiled:
+        _compiled[shape] = _compile(shape)
+    compiled = _compiled[shape]
+    if compiled is None:
+        return list(_candidate_query(scope, v))
+    sql, slots = compiled
+    values = dict(v)
+    if v["box"] is not None:
+        values.update(zip(("lng_lo", "lng_hi", "lat_lo", "lat_hi"), v["box"], strict=True))
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [payload if kind == "value" else
+              adapt(values[payload]) if isinstance(values[payload], dt.datetime)
+              else values[payload] for kind, payload in slots]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    at = CANDIDATE_FIELDS.index("reported_at")
+    out = []
+    for row in rows:
+        when = row[at]
+        if isinstance(when, str):
+            when = dt.datetime.fromisoformat(when)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        out.append((*row[:at], when, *row[at + 1:]))
+    return out
+
+
+# One ranked candidate: (score, reported_at, pk, distance, days apart, similarity, reasons,
+# number).
+_Ranked = tuple[float, dt.datetime, int, float | None, float, float, list[str], str]
+
+
+def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> list[_Ranked]:
+    """The ``limit`` best candidates for ``case``, best first, from one query."""
     cfg = config()
     radius = cfg["staff_radius_m"] if for_staff else cfg["resident_radius_m"]
     window = dt.timedelta(days=cfg["window_days"])
     major = case.category.major_code if case.category_id and case.category else None
-    qs = selectors.duplicate_candidates(
-        scope, case, since=case.reported_at - window, until=case.reported_at + window,
-        closed_since=case.reported_at - dt.timedelta(days=cfg["closed_days"]),
-        major_code=major)
+    box = None
     if case.lng is not None and case.lat is not None:
         dlat = radius / 111_320.0
         dlng = radius / (111_320.0 * max(0.01, math.cos(math.radians(case.lat))))
-        from django.db.models import Q
-
-        near = Q(lng__gte=case.lng - dlng, lng__lte=case.lng + dlng,
-                 lat__gte=case.lat - dlat, lat__lte=case.lat + dlat)
-        qs = qs.filter(near | Q(compound_id=case.compound_id) if case.compound_id else near)
-    elif case.compound_id:
-        qs = qs.filter(compound_id=case.compound_id)
-    else:
+        box = (case.lng - dlng, case.lng + dlng, case.lat - dlat, case.lat + dlat)
+    elif not case.compound_id:
         return []
+    rows = _candidate_rows(scope, {
+        "pk": case.pk, "since": case.reported_at - window, "until": case.reported_at + window,
+        "closed_since": case.reported_at - dt.timedelta(days=cfg["closed_days"]),
+        "major": major, "box": box, "compound": case.compound_id})
     mine = bigrams(case.description)
-    scored: list[tuple[float, dt.datetime, int, float | None, float, float, list[str]]] = []
-    for row in qs.values_list(*CANDIDATE_FIELDS)[:MAX_CANDIDATES]:
+    scored: list[_Ranked] = []
+    for row in rows:
         other = _Candidate(*row)
         closeness, dist, where = _closeness(case, other, radius)
         if closeness is None:
             continue
-        sim = text_similarity(mine, other.description)
+        sim = text_similarity(mine, bigrams(other.description))
         reasons = [where]
         cat = 0.0
         if case.category_id and case.category_id == other.category_id:
@@ -181,12 +273,36 @@ def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
         if score >= cfg["min_score"]:
             scored.append((round(score, 3), other.reported_at, other.pk,
                            None if dist is None else round(dist, 1), round(days, 2),
-                           round(sim, 3), reasons))
+                           round(sim, 3), reasons, other.number))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    best = scored[:limit]
+    return scored[:limit]
+
+
+def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
+                    limit: int = 10) -> list[DuplicateSuggestion]:
+    """Likely repeats of ``case`` within ``scope``, best first, each with its reasons.
+
+    Refuses nothing: a case with neither position nor compound simply has no candidates.
+    Scores the (at most 500 most recent) candidates on a few columns and loads only the
+    ``limit`` best as cases.
+    """
+    best = _ranked(case, scope=scope, for_staff=for_staff, limit=limit)
     cases = Case.objects.select_related("category", "compound").in_bulk([t[2] for t in best])
     return [DuplicateSuggestion(cases[pk], score, dist, days, sim, reasons)
-            for score, _, pk, dist, days, sim, reasons in best]
+            for score, _, pk, dist, days, sim, reasons, _ in best]
+
+
+def suggest_at_intake(case: Case, *, numbers: Mapping[int, str] | None = None,
+                      limit: int = 3) -> tuple[dict[str, Any], ...]:
+    """The ``limit`` likeliest earlier reports of ``case`` (staff radius, whole district) as
+    ``{"number", "score", "reasons"}``, for the routing event: the same ranking as
+    :func:`find_duplicates` in one query, loading no case. ``numbers`` gives the final
+    numbers of cases opened earlier in the same batch (their rows are numbered when the
+    batch is written)."""
+    numbers = numbers or {}
+    return tuple({"number": numbers.get(pk, number), "score": score, "reasons": reasons}
+                 for score, _, pk, _, _, _, reasons, number in _ranked(
+                     case, scope=AreaScope.all(), for_staff=True, limit=limit))
 
 
 @transaction.atomic

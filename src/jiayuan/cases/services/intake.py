@@ -1,22 +1,111 @@
-"""Intake: every channel opens a case through ``open_case``."""
+"""Intake: every channel opens a case through ``open_case``.
+
+A case is decided in memory before it is written: placed, categorised and routed (the routing
+decision is pure, see :func:`~jiayuan.cases.services.routing.plan_route`), then inserted once
+with its final fields. Only its number (which needs the row's id) and its duplicate
+suggestions (which need the row) come after the insert. Inside :func:`intake_batch` (the
+batch API) the numbers and the ``report``/``route`` events of the whole batch are written in
+two statements at the end, and the look-ups the cases share are made once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiayuan.cases.lifecycle import State, Tier
-from jiayuan.cases.models import Case, CaseEvent, Category, Channel
+from jiayuan.cases.models import Case, CaseEvent, Channel
 from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
 from jiayuan.registry.geo import CoordinateError
-from jiayuan.registry.models import Compound, District, Entrance, Neighbourhood, Subdistrict
+from jiayuan.registry.models import District, Entrance, Neighbourhood, Subdistrict
 
 MAX_DESCRIPTION = 2000
+
+
+@dataclass
+class _Pending:
+    """What a batch still has to write: numbers of its new cases and their events; and
+    what it has read once (cases already opened under its keys, the place index)."""
+
+    cases: list[Case] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+    numbers: dict[int, str] = field(default_factory=dict)
+    by_key: dict[str, Case | None] = field(default_factory=dict)
+    by_external: dict[tuple[str, str], Case | None] = field(default_factory=dict)
+    index: Any = None
+    district_path: str | None = None
+
+    def add(self, case: Case, events: list[CaseEvent]) -> None:
+        self.cases.append(case)
+        self.events.extend(events)
+        self.numbers[case.pk] = case.number
+        if case.idempotency_key:
+            self.by_key[case.idempotency_key] = case
+        if case.external_id:
+            self.by_external[(case.channel, case.external_id)] = case
+
+    def write(self) -> None:
+        _write(self.cases, self.events)
+        self.cases, self.events = [], []
+
+
+def _write(cases: list[Case], events: list[CaseEvent]) -> None:
+    """Give inserted cases their numbers and insert their events, in two statements."""
+    if len(cases) == 1:
+        Case.objects.filter(pk=cases[0].pk).update(number=cases[0].number)
+    elif cases:
+        from django.db import connection
+
+        table = connection.ops.quote_name(Case._meta.db_table)
+        with connection.cursor() as cur:  # one prepared statement, pipelined
+            cur.executemany(f"UPDATE {table} SET number = %s WHERE id = %s",  # noqa: S608
+                            [(c.number, c.pk) for c in cases])
+    CaseEvent.objects.bulk_create(events, batch_size=500)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("intake_batch", default=None)
+
+
+@contextmanager
+def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
+                 external_ids: Sequence[tuple[str, str]] = ()) -> Iterator[None]:
+    """Open many cases (``open_case`` calls inside) as one batch: one classifier call for
+    ``texts``, one read of the routing table, of the cases already opened under ``keys`` or
+    ``external_ids`` (channel, id) and of the place index; their numbers and events are written
+    together when the block ends without error. Use it inside the batch's transaction."""
+    from jiayuan.cases.services.routing import routing_batch
+
+    pending = _Pending()
+    if keys:
+        found = {c.idempotency_key: c for c in _with_related(Case.objects).filter(
+            idempotency_key__in=list(keys))}
+        pending.by_key = {k: found.get(k) for k in keys}
+    wanted = [(ch, e) for ch, e in external_ids if e]
+    if wanted:
+        by = {(c.channel, c.external_id): c for c in _with_related(Case.objects).filter(
+            external_id__in=[e for _, e in wanted], channel__in={ch for ch, _ in wanted})}
+        pending.by_external = {w: by.get(w) for w in wanted}
+    token = _pending.set(pending)
+    try:
+        with routing_batch(texts):
+            yield
+        pending.write()
+    finally:
+        _pending.reset(token)
+
+
+def _with_related(qs: Any) -> Any:
+    return qs.select_related("category", "compound", "neighbourhood")
 
 
 def _clean_text(description: Any) -> str:
@@ -40,17 +129,25 @@ def _place(lng: Any, lat: Any, crs: str | None,
                 "lat": entrance.lat or compound.lat, "grid_cell_code": ""}
     if lng in (None, "") and lat in (None, ""):
         return {}
-    from jiayuan.registry.selectors import locate
+    from jiayuan.cases.services.routing import compound_by_code
+    from jiayuan.registry.geo import to_wgs84
+    from jiayuan.registry.selectors import place_index
 
+    pending = _pending.get()
     try:
-        (x, y), loc = locate(lng, lat, crs)
+        x, y = to_wgs84(lng, lat, crs)
     except CoordinateError as exc:
         raise InvalidCoordinates(str(exc)) from None
+    if pending is None:
+        index = place_index()
+    else:
+        if pending.index is None:
+            pending.index = place_index()
+        index = pending.index
+    loc = index.locate(x, y)
     out: dict[str, Any] = {"lng": x, "lat": y, "grid_cell_code": loc.grid_cell or ""}
     if loc.compound:
-        out["compound"] = Compound.objects.select_related("neighbourhood__subdistrict").defer(
-            "boundary", "neighbourhood__boundary", "neighbourhood__subdistrict__boundary",
-        ).get(code=loc.compound)
+        out["compound"] = compound_by_code(loc.compound, version=index)
         out["neighbourhood"] = out["compound"].neighbourhood
         out["subdistrict"] = out["neighbourhood"].subdistrict
     elif loc.neighbourhood:
@@ -66,8 +163,14 @@ def _path_of(place: dict[str, Any]) -> str:
     for key in ("compound", "neighbourhood", "subdistrict"):
         if place.get(key) is not None:
             return str(place[key].path)
+    pending = _pending.get()
+    if pending is not None and pending.district_path is not None:
+        return pending.district_path
     district = District.objects.order_by("id").first()
-    return district.path if district else ""
+    path = district.path if district else ""
+    if pending is not None:
+        pending.district_path = path
+    return path
 
 
 def open_case(
@@ -104,9 +207,10 @@ def open_case(
     names what raised the case (``sensors.alarm:42``) so that module can follow its outcome
     through :mod:`jiayuan.cases.hooks`.
 
-    A new case is routed at once (:func:`~jiayuan.cases.services.routing.route_new_case`,
-    keeping an explicit ``tier``); a caller that still has to adjust the case's place first
-    passes ``route=False`` and routes it itself.
+    A new case is routed at once, before it is written (its row is inserted once, already
+    routed; an explicit ``tier`` is kept); a caller that still has to adjust the case's place
+    first passes ``route=False`` and routes it itself
+    (:func:`~jiayuan.cases.services.routing.route_new_case`).
     """
     if channel not in Channel.values:
         raise ValidationFailed(f"未知渠道“{channel}”", details={"channel": list(Channel.values)})
@@ -116,9 +220,11 @@ def open_case(
     existing = _existing(channel, external_id, idempotency_key)
     if existing is not None:
         return existing, False
+    from jiayuan.cases.services import routing
+
     category = None
     if category_code:
-        category = Category.objects.filter(code=category_code, active=True).first()
+        category = routing.active_category(category_code)
         if category is None:
             raise ValidationFailed(f"未知的问题类别“{category_code}”",
                                    details={"category": [category_code]})
@@ -130,45 +236,70 @@ def open_case(
     if len(source_ref) > 64:
         raise ValidationFailed("来源标识不能超过 64 个字符")
     due, warn = deadline_and_warning(time_limit or limit_of(category), now)
+    case = Case(
+        # A unique placeholder until the id is known (the number is ``JY<date><id>``).
+        number=f"tmp-{uuid.uuid4().hex[:20]}",
+        channel=channel, category=category, description=text,
+        tier=tier or (category.default_tier if category else "neighbourhood"),
+        source_ref=source_ref,
+        address=(address or "").strip()[:200], path=_path_of(place),
+        reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
+        reporter_name=reporter_name.strip()[:50],
+        reporter_phone=reporter_phone.strip()[:30], external_id=external_id or "",
+        idempotency_key=idempotency_key, reported_at=now, due_at=due, warn_at=warn,
+        seq=1, **place,
+    )
+    outcome = None
+    if route:
+        outcome, _ = routing.plan_route(case, keep_tier=tier is not None,
+                                        keep_deadline=time_limit is not None)
+        case.seq = 2
+    report = CaseEvent(
+        case=case, seq=1, at=now,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_role=getattr(actor, "role", "") or ("resident" if channel == "home_code"
+                                                  else "system"),
+        action="report", from_state="", to_state=State.REPORTED.value,
+        payload={"channel": channel, "due_at": due.isoformat()},
+    )
+    pending = _pending.get()
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                number=f"tmp-{idempotency_key or ''}-{timezone.now().timestamp()}"[:24],
-                channel=channel, category=category, description=text,
-                tier=tier or (category.default_tier if category else "neighbourhood"),
-                source_ref=source_ref,
-                address=(address or "").strip()[:200], path=_path_of(place),
-                reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
-                reporter_name=reporter_name.strip()[:50],
-                reporter_phone=reporter_phone.strip()[:30], external_id=external_id or "",
-                idempotency_key=idempotency_key, reported_at=now, due_at=due, warn_at=warn,
-                seq=1, **place,
-            )
+            case.save(force_insert=True)
             case.number = f"JY{timezone.localtime(now):%Y%m%d}{case.pk:07d}"
-            case.save(update_fields=["number"])
-            CaseEvent.objects.create(
-                case=case, seq=1, at=now,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                actor_role=getattr(actor, "role", "") or ("resident" if channel == "home_code"
-                                                          else "system"),
-                action="report", from_state="", to_state=State.REPORTED.value,
-                payload={"channel": channel, "due_at": due.isoformat()},
-            )
-            if route:
-                from jiayuan.cases.services.routing import route_fresh_case
-
-                route_fresh_case(case, keep_tier=tier is not None,
-                                 keep_deadline=time_limit is not None)
+            report.case = case
+            events = [report]
+            if outcome is not None:
+                outcome = routing.with_duplicates(
+                    case, outcome, pending.numbers if pending is not None else None)
+                events.append(routing.route_event(case, outcome))
+            if pending is None:
+                _write([case], events)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its case.
-        existing = _existing(channel, external_id, idempotency_key)
+        existing = _existing(channel, external_id, idempotency_key, fresh=True)
         if existing is None:
             raise
         return existing, False
+    # As the database answers them (UTC), so a retry's answer reads the same.
+    case.reported_at, case.due_at, case.warn_at = (
+        None if t is None else t.astimezone(dt.UTC)
+        for t in (case.reported_at, case.due_at, case.warn_at))
+    if pending is not None:
+        pending.add(case, events)
     return case, True
 
 
-def _existing(channel: str, external_id: str, idempotency_key: str | None) -> Case | None:
+def _existing(channel: str, external_id: str, idempotency_key: str | None, *,
+              fresh: bool = False) -> Case | None:
+    pending = None if fresh else _pending.get()
+    if pending is not None:
+        if idempotency_key and idempotency_key in pending.by_key:
+            found = pending.by_key[idempotency_key]
+            if found is not None or not external_id:
+                return found
+        if external_id and (channel, external_id) in pending.by_external:
+            return pending.by_external[(channel, external_id)]
     if idempotency_key:
         found = Case.objects.filter(idempotency_key=idempotency_key).first()
         if found:

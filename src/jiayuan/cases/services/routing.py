@@ -156,6 +156,7 @@ def clear_caches() -> None:
     with _lock:
         _model_cache.update(key=None, model=None)
         _matcher_cache.update(key=None, matcher=None)
+        _compounds.clear()
         _default_rules = None
 
 
@@ -213,8 +214,16 @@ class _Precomputed:
 
 @dataclass
 class _Batch:
+    """What a batch reads once: the classifier's predictions, the routing table, and the
+    answers of the registry look-ups its cases repeat (units per place, categories,
+    compounds, the address matcher)."""
+
     model: _Precomputed | None
     rules: list[Rule]
+    units: dict[tuple[str, int | None, int | None], str | None] = field(default_factory=dict)
+    categories: dict[str, Category | None] = field(default_factory=dict)
+    compounds: dict[str, Compound] = field(default_factory=dict)
+    matcher: AddressMatcher | None = None
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("routing_batch", default=None)
@@ -223,7 +232,9 @@ _batch: ContextVar[_Batch | None] = ContextVar("routing_batch", default=None)
 @contextmanager
 def routing_batch(texts: list[str]) -> Iterator[None]:
     """Route many new cases with one classifier call and one read of the routing table
-    (the batch intake API and imports); ``route_new_case`` inside uses them."""
+    (the batch intake API and imports); ``route_new_case`` inside uses them, and the
+    registry look-ups its cases share (units of a place, categories, compounds) are made
+    once. Use it inside the batch's transaction: nothing read here outlives it."""
     model = load_model()
     token = _batch.set(_Batch(
         model=_Precomputed(model, texts) if model is not None and model.is_fitted else None,
@@ -232,6 +243,46 @@ def routing_batch(texts: list[str]) -> Iterator[None]:
         yield
     finally:
         _batch.reset(token)
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with ``code``, or None (read once per batch inside one)."""
+    batch = _batch.get()
+    if batch is None:
+        return Category.objects.filter(code=code, active=True).first()
+    if not batch.categories:  # the whole (small) catalogue, once per batch
+        batch.categories = {c.code: c for c in Category.objects.filter(active=True)}
+    return batch.categories.get(code)
+
+
+_compounds: dict[int, tuple[object, dict[str, Compound]]] = {}
+
+
+def compound_by_code(code: str, version: object = None) -> Compound:
+    """The compound with ``code`` and its neighbourhood and subdistrict, without polygons.
+
+    Kept per process while ``version`` stays the same object (the registry's place index,
+    rebuilt whenever a compound, neighbourhood or subdistrict changes), else per batch.
+    Callers must not change the instance it returns."""
+    batch = _batch.get()
+    with _lock:
+        cache: dict[str, Compound] | None = batch.compounds if batch is not None else None
+        if version is not None:
+            held = _compounds.get(id(version))
+            if held is None or held[0] is not version:
+                if len(_compounds) >= 4:
+                    _compounds.clear()
+                held = _compounds[id(version)] = (version, {})
+            cache = held[1]
+        if cache is not None and code in cache:
+            return cache[code]
+    compound = Compound.objects.select_related("neighbourhood__subdistrict").defer(
+        "boundary", "neighbourhood__boundary", "neighbourhood__subdistrict__boundary",
+    ).get(code=code)
+    if cache is not None:
+        with _lock:
+            cache[code] = compound
+    return compound
 
 
 # --- Unit resolution --------------------------------------------------------------------------
@@ -270,13 +321,20 @@ def _place_by_address(case: Case) -> dict[str, Any] | None:
     summary (also when nothing matched, so staff see the candidates)."""
     if case.compound_id or case.lng is not None or not case.address.strip():
         return None
-    m = address_matcher().match(case.address)
+    batch = _batch.get()
+    if batch is not None:
+        if batch.matcher is None:
+            batch.matcher = address_matcher()
+        matcher = batch.matcher
+    else:
+        matcher = address_matcher()
+    m = matcher.match(case.address)
     summary: dict[str, Any] = {
         "status": m.status, "compound": m.code, "score": m.score,
         "candidates": [[c.code, c.name, c.score] for c in m.candidates[:3]],
     }
     if m.code is not None:
-        compound = Compound.objects.select_related("neighbourhood__subdistrict").get(code=m.code)
+        compound = compound_by_code(m.code, version=matcher)
         case.compound = compound
         case.neighbourhood = compound.neighbourhood
         case.subdistrict = compound.neighbourhood.subdistrict
@@ -297,6 +355,27 @@ def _place_kinds(case: Case) -> set[str]:
     return kinds
 
 
+def _unit(table_ref: str, case: Case) -> str | None:
+    """``concrete_unit`` for the case's place, once per (reference, place) in a batch."""
+    batch = _batch.get()
+    # What the answer depends on: the neighbourhood for a station, the subdistrict else.
+    kind, _, name = table_ref.partition(":")
+    if kind in units.KINDS:
+        key: tuple[str, int | None, int | None] = (table_ref, None, None)
+    elif kind == "role" and name in ("joint_station", "residents_committee",
+                                     "property_company"):
+        key = (table_ref, case.neighbourhood_id, None)
+    else:
+        key = (table_ref, None, case.subdistrict_id)
+    if batch is not None and key in batch.units:
+        return batch.units[key]
+    unit = concrete_unit(table_ref, neighbourhood=case.neighbourhood,
+                         subdistrict=case.subdistrict)
+    if batch is not None:
+        batch.units[key] = unit
+    return unit
+
+
 def _outcome(case: Case, d: Decision, given: bool,
              address: dict[str, Any] | None) -> RoutingOutcome:
     s = d.suggestion
@@ -306,12 +385,9 @@ def _outcome(case: Case, d: Decision, given: bool,
             source="triage", confidence=s.confidence if s else None, category=d.category,
             tier=case.tier, lead_unit=None, triage_reason=d.triage_reason,
             address_match=address, alternatives=alts)
-    lead = concrete_unit(d.route.lead, neighbourhood=case.neighbourhood,
-                         subdistrict=case.subdistrict)
+    lead = _unit(d.route.lead, case)
     assisting = tuple(dict.fromkeys(
-        u for ref in d.route.assisting
-        if (u := concrete_unit(ref, neighbourhood=case.neighbourhood,
-                               subdistrict=case.subdistrict)) and u != lead))
+        u for ref in d.route.assisting if (u := _unit(ref, case)) and u != lead))
     return RoutingOutcome(
         source="rule" if given else (s.source if s else "rule"),
         confidence=1.0 if given else (s.confidence if s else None), category=d.category,
@@ -319,14 +395,13 @@ def _outcome(case: Case, d: Decision, given: bool,
         address_match=address, alternatives=alts)
 
 
-def _possible_duplicates(case: Case) -> tuple[dict[str, Any], ...]:
+def _possible_duplicates(case: Case,
+                         numbers: dict[int, str] | None = None) -> tuple[dict[str, Any], ...]:
     """The three likeliest earlier reports of the same problem (staff radius, whole district):
     suggested at intake so the dispatcher can merge (并单) instead of dispatching twice."""
-    from jiayuan.accounts.scope import AreaScope
-    from jiayuan.cases.services.duplicates import find_duplicates
+    from jiayuan.cases.services.duplicates import suggest_at_intake
 
-    return tuple({"number": s.case.number, "score": s.score, "reasons": s.reasons}
-                 for s in find_duplicates(case, scope=AreaScope.all(), limit=3))
+    return suggest_at_intake(case, numbers=numbers, limit=3)
 
 
 def routing_event(case: Case) -> CaseEvent | None:
@@ -373,43 +448,64 @@ def route_new_case(case: Case, *, keep_tier: bool = False,
 
 def route_fresh_case(locked: Case, *, keep_tier: bool = False,
                      keep_deadline: bool = False) -> RoutingOutcome:
-    """The body of :func:`route_new_case` for a case the caller holds and knows unrouted:
-    ``open_case`` routes the row it has just inserted (no lock, no re-read needed). Updates
-    ``locked`` in place."""
-    address = _place_by_address(locked)
-    given = locked.category is not None
+    """The body of :func:`route_new_case` for a saved case the caller holds and knows
+    unrouted (no lock, no re-read needed). Updates ``locked`` in place."""
+    outcome, fields = plan_route(locked, keep_tier=keep_tier, keep_deadline=keep_deadline)
+    outcome = replace(outcome, possible_duplicates=_possible_duplicates(locked))
+    locked.seq += 1
+    locked.save(update_fields=[*fields, "seq", "updated_at"])
+    route_event(locked, outcome).save(force_insert=True)
+    return outcome
+
+
+def plan_route(case: Case, *, keep_tier: bool = False,
+               keep_deadline: bool = False) -> tuple[RoutingOutcome, list[str]]:
+    """Decide the route of an unrouted case and apply it to ``case`` in memory (category,
+    deadline, tier, place by address, routing source and confidence); writes nothing, so
+    intake can insert the routed row at once. Returns the outcome (without duplicates: those
+    need the saved row) and the fields it set."""
+    address = _place_by_address(case)
+    given = case.category is not None
     batch = _batch.get()
     model = None if given else (batch.model if batch is not None else load_model())
     rules = batch.rules if batch is not None else current_rules()
-    d = decide(locked.description, locked.path, model=model,  # type: ignore[arg-type]
-               rules=rules, threshold=threshold(), place_kinds=_place_kinds(locked),
-               category=locked.category.code if given else None)
-    outcome = _outcome(locked, d, given, address)
+    d = decide(case.description, case.path, model=model,  # type: ignore[arg-type]
+               rules=rules, threshold=threshold(), place_kinds=_place_kinds(case),
+               category=case.category.code if given else None)
+    outcome = _outcome(case, d, given, address)
     if not given and outcome.source != "triage" and outcome.category:
-        locked.category = Category.objects.filter(code=outcome.category, active=True).first()
-    outcome = replace(outcome, possible_duplicates=_possible_duplicates(locked))
-    fields = ["routing_source", "routing_confidence", "seq", "updated_at"]
-    if not given and locked.category is not None:
+        case.category = active_category(outcome.category)
+    fields = ["routing_source", "routing_confidence"]
+    if not given and case.category is not None:
         fields.append("category")
-        limit = limit_of(locked.category)
+        limit = limit_of(case.category)
         if not keep_deadline and limit != DEFAULT_LIMIT:
-            locked.due_at, locked.warn_at = deadline_and_warning(limit, locked.reported_at)
+            case.due_at, case.warn_at = deadline_and_warning(limit, case.reported_at)
             fields += ["due_at", "warn_at"]
     if keep_tier:
-        outcome = replace(outcome, tier=locked.tier)
-    if outcome.source != "triage" and outcome.tier != locked.tier:
-        locked.tier = outcome.tier
+        outcome = replace(outcome, tier=case.tier)
+    if outcome.source != "triage" and outcome.tier != case.tier:
+        case.tier = outcome.tier
         fields.append("tier")
     if address is not None and address.get("compound"):
         fields += ["compound", "neighbourhood", "subdistrict", "path", "lng", "lat"]
-    locked.routing_source = outcome.source
-    locked.routing_confidence = outcome.confidence
-    locked.seq += 1
-    locked.save(update_fields=fields)
-    CaseEvent.objects.create(
-        case=locked, seq=locked.seq, at=timezone.now(), actor=None, actor_role="system",
-        action=ROUTE_ACTION, from_state=locked.state, to_state=locked.state,
+    case.routing_source = outcome.source
+    case.routing_confidence = outcome.confidence
+    return outcome, fields
+
+
+def with_duplicates(case: Case, outcome: RoutingOutcome,
+                    numbers: dict[int, str] | None = None) -> RoutingOutcome:
+    """``outcome`` with the saved ``case``'s likely duplicates (``numbers``: final numbers
+    of cases opened earlier in the same batch)."""
+    return replace(outcome, possible_duplicates=_possible_duplicates(case, numbers))
+
+
+def route_event(case: Case, outcome: RoutingOutcome) -> CaseEvent:
+    """The (unsaved) system ``route`` event recording ``outcome`` at the case's ``seq``."""
+    return CaseEvent(
+        case=case, seq=case.seq, at=timezone.now(), actor=None, actor_role="system",
+        action=ROUTE_ACTION, from_state=case.state, to_state=case.state,
         reason="转人工分拨" if outcome.source == "triage" else "",
         payload=outcome.as_payload(),
     )
-    return outcome
