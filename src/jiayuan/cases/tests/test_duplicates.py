@@ -143,3 +143,27 @@ def test_merge_is_refused_out_of_area_and_after_dispatch_changing_nothing(tiny, 
     dup.refresh_from_db()
     assert dup.state == "dispatched" and dup.merged_into_id is None
     assert not CaseEvent.objects.filter(action="merge").exists()
+
+
+def test_the_best_few_are_the_head_of_the_full_ranking(tiny):
+    """Ranking stops taking text similarity once no candidate can still enter the best few;
+    that shortcut must give exactly the head of the ranking that scores every candidate."""
+    import random
+
+    rng = random.Random(7)
+    phrases = ["楼下酒吧很吵", "路灯不亮", "井盖松动", "楼道堆物", "垃圾满溢", "晚上施工噪声",
+               "睡不着", "每天晚上", "小区门口", "楼下"]
+    categories = ["06028", "06036", "01037"]
+    for i in range(120):
+        text = "".join(rng.sample(phrases, rng.randint(1, 4)))
+        report(text, dlng=rng.uniform(-0.012, 0.012), days=-rng.uniform(0, 29),
+               category=rng.choice(categories), idempotency_key=f"prop-{i}")
+    for j in range(8):
+        new = report("".join(rng.sample(phrases, 3)), dlng=rng.uniform(-0.005, 0.005),
+                     category=rng.choice(categories), idempotency_key=f"new-{j}")
+        everything = find_duplicates(new, scope=AreaScope.all(), limit=10_000)
+        assert len(everything) > 3  # the shortcut has something to skip
+        for limit in (1, 3, 10):
+            head = find_duplicates(new, scope=AreaScope.all(), limit=limit)
+            assert [(s.case.pk, s.score, s.reasons) for s in head] == \
+                [(s.case.pk, s.score, s.reasons) for s in everything[:limit]]
