@@ -319,10 +319,11 @@ def _reading(district: str, device_code: str | None, body: Any, now_e: float) ->
             if len(seen) < _SEEN_MAX:
                 seen.add(name)
         kind = type(raw)
-        if kind is float and raw - raw == 0.0:  # finite (inf - inf and nan - nan are nan)
+        # a finite float (inf - inf and nan - nan are nan) or a boolean: kept as it is
+        if (kind is float and raw - raw == 0.0) or kind is bool:
             metrics[name] = raw
-        elif kind is bool:
-            metrics[name] = raw
+        elif kind is int and -1e300 < raw < 1e300:
+            metrics[name] = float(raw)
         else:
             metrics[name] = _number(f"metrics.{name}", raw)
     battery = body.get("battery")

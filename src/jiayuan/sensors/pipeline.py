@@ -216,6 +216,12 @@ class Pipeline:
         codes = list(Device.objects.filter(active=True).values_list("code", flat=True))
         for i in range(0, len(codes), 5000):
             self._load_devices(codes[i:i + 5000])
+        # The first alarm would otherwise import the case services, and with them the case
+        # routing's classifier stack (scikit-learn, SciPy): seconds of CPU in the middle of
+        # the stream, and the first case late.
+        import jiayuan.cases.services.notes  # noqa: F401
+        import jiayuan.cases.services.routing  # noqa: F401
+        import jiayuan.sensors.services.categories  # noqa: F401
         return len(self.devices)
 
     # --- the batch ----------------------------------------------------------------------------
