@@ -1,7 +1,8 @@
 """Benchmark: sustained end-to-end sensor ingest against the local Mosquitto and PostgreSQL.
 
 Phase 1 (sustained throughput): ``--readings`` readings (default 1,500,000) from
-``--devices`` simulated devices of five kinds (alarm episodes start at 0.05 % of readings)
+``--devices`` simulated devices of five kinds (alarm episodes start at ``--alarm-rate``,
+0.05 % of readings: about one alarm, hence one case, per 900 readings)
 are published QoS 1 in gateway messages of ``--per-message`` readings by ``--publishers``
 processes, paced at ``--rate`` readings/s in all (default 25,000, above the 20,000/s target,
 so the ingest is the bottleneck: 60 s of offered load by default; ``--rate 0`` publishes as
@@ -62,8 +63,9 @@ DISTRICT = "990001"
 
 
 def _publisher_proc(devices: list[tuple[str, str, str]], count: int, per_message: int,
-                    seed: int, publishers: int, run_id: str, rate: float, go: mp.Event,
-                    done: mp.Queue) -> None:
+                    seed: int, publishers: int, run_id: str, rate: float, alarm_rate: float,
+                    built: mp.Queue,
+                    go: mp.Event, done: mp.Queue) -> None:
     """Publish ``count`` readings, ``per_message`` to a gateway message (1: device topics),
     QoS 1, at ``rate`` readings/s (0: as fast as the broker takes them; paho's loop driven
     in this thread). Every message is built and serialised before ``go``."""
@@ -73,7 +75,7 @@ def _publisher_proc(devices: list[tuple[str, str, str]], count: int, per_message
     per_device = count / len(mine) + 2
     now = dt.datetime.now(dt.UTC)
     # device time: each device reports every 10 s, the last reading about now
-    stream = SensorStream(mine, alarm_rate=0.0005, seed=seed, run_id=f"{run_id}s{seed}",
+    stream = SensorStream(mine, alarm_rate=alarm_rate, seed=seed, run_id=f"{run_id}s{seed}",
                           noise=0.2,
                           start=now - dt.timedelta(seconds=10 * per_device), spacing_s=10)
     if per_message > 1:
@@ -82,6 +84,7 @@ def _publisher_proc(devices: list[tuple[str, str, str]], count: int, per_message
     else:
         msgs = [stream.next(now)[:2] for _ in range(count)]
     c = publisher(URL, client_id=f"bench-pub-{run_id}-{seed}", inflight=5000, threaded=False)
+    built.put(seed)
     go.wait()
     t0 = time.time()
     step = per_message / rate if rate > 0 else 0.0  # seconds between two messages
@@ -151,7 +154,7 @@ def _ingest_procs(k: int, group: str, district: str, log: Path) -> list[subproce
 
 
 def _wait_connected(log: Path, n: int) -> None:
-    deadline = time.time() + 120
+    deadline = time.time() + 900  # loading 10,000 devices and replaying on a busy machine
     while time.time() < deadline:
         if log.exists() and log.read_text().count(" connected (session") >= n:
             time.sleep(1)
@@ -254,19 +257,21 @@ def throughput(a: argparse.Namespace, devices: list[tuple[str, str, str]], run_i
     try:
         _wait_connected(log, a.workers)
         ready, go = mp.Event(), mp.Event()
-        bare_out, pub_out = mp.Queue(), mp.Queue()
+        bare_out, pub_out, built = mp.Queue(), mp.Queue(), mp.Queue()
         bare = mp.Process(target=_bare_proc, args=(DISTRICT, a.readings, ready, bare_out))
         bare.start()
         ready.wait(30)
         per = a.readings // a.publishers
         pubs = [mp.Process(target=_publisher_proc,
                            args=(devices, per, a.per_message, i, a.publishers, run_id,
-                                 a.rate / a.publishers, go, pub_out))
+                                 a.rate / a.publishers, a.alarm_rate, built, go, pub_out))
                 for i in range(a.publishers)]
         for p in pubs:
             p.start()
-        # the publishers build their messages (about 15 µs a reading); wait until idle
-        time.sleep(5 + a.readings / 100_000 * 1.5)
+        # the publishers build and serialise all their messages first
+        for _ in pubs:
+            built.get(timeout=1800)
+        time.sleep(2)
         base = _count()
         base_id = _stored_max_id()
         meter = _Meter([w.pid for w in workers], [p.pid for p in pubs if p.pid],
@@ -411,6 +416,9 @@ def main() -> None:
     ap.add_argument("--readings", type=int, default=1_500_000)
     ap.add_argument("--rate", type=float, default=25_000,
                     help="offered load, readings/s over all publishers (0: as fast as possible)")
+    ap.add_argument("--alarm-rate", type=float, default=0.0005,
+                    help="chance per reading that an alarm episode starts (each raises and "
+                    "clears one or two alarms, each alarm opens a case)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--publishers", type=int, default=2)
     ap.add_argument("--per-message", type=int, default=50,
