@@ -21,7 +21,6 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,39 +60,99 @@ REASONS = (
 Value = float | bool
 
 
-@dataclass(frozen=True, slots=True)
 class Reading:
-    """One accepted reading. ``ts`` is timezone-aware; ``epoch`` is the same in seconds."""
+    """One accepted reading. ``ts`` is timezone-aware; ``epoch`` is the same in seconds.
+
+    Built from ``ts`` (a timezone-aware datetime) or, on the ingest's hot path, from
+    ``epoch`` alone: the datetime and the idempotency ``key`` are then only made when asked
+    for (most readings of a gateway message never need the datetime). Treat as immutable.
+    """
+
+    __slots__ = ("district", "device_code", "message_id", "metrics", "battery", "rssi",
+                 "epoch", "_ts", "_key")
 
     district: str
     device_code: str
     message_id: str | None
-    ts: datetime
     metrics: Mapping[str, Value]
-    battery: float | None = None
-    rssi: float | None = None
-    key: str = ""  # idempotency key; computed when left empty
-    epoch: float = 0.0  # ts in epoch seconds; computed
+    battery: float | None
+    rssi: float | None
+    epoch: float
 
-    def __post_init__(self) -> None:
-        if self.ts.tzinfo is None:
-            raise ValueError("Reading.ts must be timezone-aware")
-        object.__setattr__(self, "epoch", self.ts.timestamp())
-        if not self.key:
-            key = idempotency_key(self.device_code, self.message_id, self.ts, self.metrics)
-            object.__setattr__(self, "key", key)
+    def __init__(self, district: str, device_code: str, message_id: str | None,
+                 ts: datetime | None = None, metrics: Mapping[str, Value] | None = None,
+                 battery: float | None = None, rssi: float | None = None, key: str = "",
+                 *, epoch: float | None = None) -> None:
+        if ts is not None:
+            if ts.tzinfo is None or ts.utcoffset() is None:
+                raise ValueError("Reading.ts must be timezone-aware")
+            epoch = ts.timestamp()
+        elif epoch is None:
+            raise ValueError("Reading needs ts or epoch")
+        self.district = district
+        self.device_code = device_code
+        self.message_id = message_id
+        self.metrics = {} if metrics is None else metrics
+        self.battery = battery
+        self.rssi = rssi
+        self.epoch = epoch
+        self._ts = ts
+        self._key = key
+
+    @property
+    def ts(self) -> datetime:
+        ts = self._ts
+        if ts is None:
+            ts = self._ts = datetime.fromtimestamp(self.epoch, UTC)
+        return ts
+
+    @property
+    def key(self) -> str:
+        """The idempotency key (``idempotency_key``), computed once."""
+        key = self._key
+        if not key:
+            key = self._key = _key(self.device_code, self.message_id, self.epoch, self.metrics)
+        return key
+
+    def _astuple(self) -> tuple[Any, ...]:
+        return (self.district, self.device_code, self.message_id, self.epoch,
+                dict(self.metrics), self.battery, self.rssi, self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reading):
+            return NotImplemented
+        return self._astuple() == other._astuple()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Reading(district={self.district!r}, device_code={self.device_code!r}, "
+                f"message_id={self.message_id!r}, ts={self.ts!r}, metrics={self.metrics!r}, "
+                f"battery={self.battery!r}, rssi={self.rssi!r}, key={self.key!r})")
 
 
 def idempotency_key(
     device_code: str, message_id: str | None, ts: datetime, metrics: Mapping[str, Value]
 ) -> str:
     """Stable across processes (no ``hash()``), independent of metric order."""
+    return _key(device_code, message_id, ts.timestamp(), metrics)
+
+
+def _key(device_code: str, message_id: str | None, epoch: float,
+         metrics: Mapping[str, Value]) -> str:
     if message_id is not None:
         return f"{device_code}:{message_id}"
-    ms = round(ts.timestamp() * 1000)
+    ms = round(epoch * 1000)
     body = json.dumps(sorted(metrics.items()), separators=(",", ":"))
     digest = hashlib.sha256(f"{device_code}|{ms}|{body}".encode()).hexdigest()[:20]
     return f"{device_code}:#{digest}"
+
+
+def key_hash(key: str) -> int:
+    """A signed 64-bit hash of an idempotency key (BLAKE2b), stable across processes and
+    versions: with the device and the time it makes a stored reading unique."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
 
 
 def topic_for(district: str, device_code: str) -> str:
@@ -135,28 +194,40 @@ def _reject_constant(token: str) -> float:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def _timestamp(raw: Any, now: datetime) -> datetime:
-    if isinstance(raw, bool):
-        raise MalformedMessage("wrong_type", "字段 ts 应为 ISO-8601 字符串或毫秒时间戳")
-    if isinstance(raw, int):
+MAX_FUTURE_S = MAX_FUTURE.total_seconds()
+MAX_PAST_S = MAX_PAST.total_seconds()
+# What ``datetime.fromtimestamp`` can represent (years 1–9999), a day spare at each end.
+_MIN_EPOCH = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_MAX_EPOCH = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def _timestamp(raw: Any, now_e: float) -> tuple[float, datetime | None]:
+    """(epoch seconds, the datetime when the payload gave one). Epoch milliseconds, the
+    common case, make no datetime at all: the reading makes it if anyone asks."""
+    kind = type(raw)
+    ts: datetime | None = None
+    if kind is int:
         try:
-            ts = datetime.fromtimestamp(raw / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
+            epoch = raw / 1000
+        except OverflowError:
             raise MalformedMessage("timestamp_invalid", "时间戳超出范围") from None
-    elif isinstance(raw, str):
+        if not _MIN_EPOCH <= epoch <= _MAX_EPOCH:
+            raise MalformedMessage("timestamp_invalid", "时间戳超出范围")
+    elif kind is str:
         try:
             ts = datetime.fromisoformat(raw)
         except ValueError:
             raise MalformedMessage("timestamp_invalid", "时间格式有误，应为 ISO-8601") from None
         if ts.tzinfo is None or ts.utcoffset() is None:
             raise MalformedMessage("timestamp_invalid", "时间缺少时区偏移")
+        epoch = ts.timestamp()
     else:
         raise MalformedMessage("wrong_type", "字段 ts 应为 ISO-8601 字符串或毫秒时间戳")
-    if ts - now > MAX_FUTURE:
+    if epoch - now_e > MAX_FUTURE_S:
         raise MalformedMessage("timestamp_future", "时间晚于当前时间过多，设备时钟可能有误")
-    if now - ts > MAX_PAST:
+    if now_e - epoch > MAX_PAST_S:
         raise MalformedMessage("timestamp_past", "时间早于当前时间过多，消息已过期")
-    return ts
+    return epoch, ts
 
 
 def parse_message(topic: str, payload: bytes, *, now: datetime) -> Reading:
@@ -183,54 +254,85 @@ def parse_message(topic: str, payload: bytes, *, now: datetime) -> Reading:
         raise
     except (ValueError, RecursionError):
         raise MalformedMessage("not_json", "消息不是合法的 JSON") from None
-    return _reading(district, device_code, body, now)
+    return _reading(district, device_code, body, now.timestamp())
 
 
-def _reading(district: str, device_code: str | None, body: Any, now: datetime) -> Reading:
+# Names already seen to match their pattern: the same few device codes and metric names come
+# again and again, a set lookup is cheaper than the regular expression. Bounded, so a stream
+# of ever-new names cannot grow them without limit.
+_SEEN_DEVICES: set[str] = set()
+_SEEN_METRICS: set[str] = set()
+_SEEN_MAX = 100_000
+
+
+def _msg_id_ok(m: str) -> bool:
+    """``_MSG_ID_RE``: 1–64 visible ASCII characters (0x21–0x7e)."""
+    return 0 < len(m) <= 64 and m.isascii() and m.isprintable() and " " not in m
+
+
+def _reading(district: str, device_code: str | None, body: Any, now_e: float) -> Reading:
     """Validate one decoded reading object. ``device_code`` is the topic's device (a
-    device topic) or None (an element of a gateway message: the body names the device)."""
+    device topic) or None (an element of a gateway message: the body names the device).
+    ``now_e`` is the worker's clock in epoch seconds. The checks and their order are those
+    of ``parse_message``'s docstring; this is the ingest's hot path, so the common case
+    (known names, numbers, epoch milliseconds) takes the shortest way."""
     if not isinstance(body, dict):
         raise MalformedMessage("not_object", "消息应为 JSON 对象")
-    for name in ("device", "ts", "metrics"):
-        if name not in body:
-            raise MalformedMessage("missing_field", f"缺少字段 {name}")
-    device = body["device"]
-    if not isinstance(device, str):
+    try:
+        device = body["device"]
+        raw_ts = body["ts"]
+        raw_metrics = body["metrics"]
+    except KeyError:
+        missing = next(n for n in ("device", "ts", "metrics") if n not in body)
+        raise MalformedMessage("missing_field", f"缺少字段 {missing}") from None
+    if type(device) is not str:
         raise MalformedMessage("wrong_type", "字段 device 应为字符串")
     if device_code is None:
-        if not _DEVICE_RE.fullmatch(device):
-            raise MalformedMessage("wrong_type", "字段 device 应为 1–64 个字母、数字或 _.-")
+        if device not in _SEEN_DEVICES:
+            if not _DEVICE_RE.fullmatch(device):
+                raise MalformedMessage("wrong_type", "字段 device 应为 1–64 个字母、数字或 _.-")
+            if len(_SEEN_DEVICES) < _SEEN_MAX:
+                _SEEN_DEVICES.add(device)
         device_code = device
     elif device != device_code:
         raise MalformedMessage("device_mismatch", "消息中的设备编码与主题不一致")
     message_id = body.get("msg_id")
     if message_id is not None:
-        if isinstance(message_id, bool) or not isinstance(message_id, str | int):
+        kind = type(message_id)
+        if kind is int:
+            message_id = str(message_id)
+        elif kind is not str:
             raise MalformedMessage("wrong_type", "字段 msg_id 应为字符串或整数")
-        message_id = str(message_id)
-        if not _MSG_ID_RE.fullmatch(message_id):
+        if not _msg_id_ok(message_id):
             raise MalformedMessage("wrong_type", "字段 msg_id 应为 1–64 个可见 ASCII 字符")
-    ts = _timestamp(body["ts"], now)
-    raw_metrics = body["metrics"]
-    if not isinstance(raw_metrics, dict):
+    epoch, ts = _timestamp(raw_ts, now_e)
+    if type(raw_metrics) is not dict:
         raise MalformedMessage("wrong_type", "字段 metrics 应为对象")
     if not raw_metrics or len(raw_metrics) > MAX_METRICS:
         raise MalformedMessage("metrics_invalid", f"metrics 应有 1–{MAX_METRICS} 项")
     metrics: dict[str, Value] = {}
+    seen = _SEEN_METRICS
     for name, raw in raw_metrics.items():
-        if not _METRIC_RE.fullmatch(name):
-            raise MalformedMessage("metrics_invalid", f"指标名不合规：{name[:40]}")
-        metrics[name] = raw if isinstance(raw, bool) else _number(f"metrics.{name}", raw)
+        if name not in seen:
+            if not _METRIC_RE.fullmatch(name):
+                raise MalformedMessage("metrics_invalid", f"指标名不合规：{name[:40]}")
+            if len(seen) < _SEEN_MAX:
+                seen.add(name)
+        kind = type(raw)
+        # a finite float (inf - inf and nan - nan are nan) or a boolean: kept as it is
+        if (kind is float and raw - raw == 0.0) or kind is bool:
+            metrics[name] = raw
+        elif kind is int and -1e300 < raw < 1e300:
+            metrics[name] = float(raw)
+        else:
+            metrics[name] = _number(f"metrics.{name}", raw)
     battery = body.get("battery")
     rssi = body.get("rssi")
     return Reading(
-        district=district,
-        device_code=device_code,
-        message_id=message_id,
-        ts=ts,
-        metrics=metrics,
-        battery=None if battery is None else _number("battery", battery),
-        rssi=None if rssi is None else _number("rssi", rssi),
+        district, device_code, message_id, ts, metrics,
+        None if battery is None else _number("battery", battery),
+        None if rssi is None else _number("rssi", rssi),
+        epoch=epoch,
     )
 
 
@@ -318,9 +420,10 @@ def parse_gateway_message(
         raise MalformedMessage("metrics_invalid", f"readings 应有 1–{MAX_GATEWAY_READINGS} 项")
     readings: list[Reading] = []
     refused: list[tuple[int, Any, MalformedMessage]] = []
+    now_e = now.timestamp()
     for i, item in enumerate(items):
         try:
-            readings.append(_reading(district, None, item, now))
+            readings.append(_reading(district, None, item, now_e))
         except MalformedMessage as exc:
             refused.append((i, item, exc))
     return readings, refused

@@ -5,8 +5,9 @@ a user can see carries the materialised ``path`` of its device's place, so area 
 as for the registry and cases.
 
 Choices made for speed (docs/sensors-ingest.md): a ``Reading`` is one row per MQTT message
-with its metrics as JSON (one insert per message, not per metric), keyed by the message's
-idempotency key (unique), and written in bulk by the ingest worker. The rule engine's state
+with its metrics as JSON (one insert per message, not per metric), stored once per
+(device, time, hash of the message's idempotency key), and written in bulk by the ingest
+worker. The rule engine's state
 of a device lives in ``DeviceState`` (one JSON row per device), checkpointed by the worker.
 A silent or faulty device opens a ``MaintenanceOrder`` to its owner (not a case: the fix is
 the owner's routine, not a resident's problem).
@@ -94,20 +95,31 @@ class DeviceState(models.Model):
 
 
 class Reading(models.Model):
-    """One accepted message of a device: its metrics at ``at``. Append-only."""
+    """One accepted message of a device: its metrics at ``at``. Append-only.
+
+    Stored once: ``(device, at, h)`` is unique, where ``h`` is a 64-bit hash of the
+    idempotency ``key`` (``messages.key_hash``). A redelivered message has the same device,
+    time and key, so it is not stored again. That one index also serves the reads by device
+    and time (the restart replay), so a row costs two index entries (with the primary key),
+    not three as with a unique text key beside a (device, at) index. Two different messages
+    of one device would collide only with the same timestamp and the same 64-bit hash.
+    """
 
     id = models.BigAutoField(primary_key=True)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings",
                                db_constraint=False, db_index=False)
     at = models.DateTimeField()
-    key = models.CharField(max_length=100, unique=True)
+    h = models.BigIntegerField(help_text="64-bit hash of key (messages.key_hash)")
+    key = models.CharField(max_length=100)
     metrics = models.JSONField(default=dict)
     received_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("reading")
         verbose_name_plural = _("readings")
-        indexes = [models.Index(fields=["device", "at"], name="sensors_reading_dev_at")]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "at", "h"], name="sensors_reading_once"),
+        ]
 
     def __str__(self) -> str:
         return self.key

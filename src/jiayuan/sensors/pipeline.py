@@ -38,6 +38,7 @@ from jiayuan.sensors.messages import (
     MalformedMessage,
     Reading,
     is_gateway_topic,
+    key_hash,
     parse_gateway_message,
     parse_message,
 )
@@ -215,6 +216,12 @@ class Pipeline:
         codes = list(Device.objects.filter(active=True).values_list("code", flat=True))
         for i in range(0, len(codes), 5000):
             self._load_devices(codes[i:i + 5000])
+        # The first alarm would otherwise import the case services, and with them the case
+        # routing's classifier stack (scikit-learn, SciPy): seconds of CPU in the middle of
+        # the stream, and the first case late.
+        import jiayuan.cases.services.notes  # noqa: F401
+        import jiayuan.cases.services.routing  # noqa: F401
+        import jiayuan.sensors.services.categories  # noqa: F401
         return len(self.devices)
 
     # --- the batch ----------------------------------------------------------------------------
@@ -253,32 +260,39 @@ class Pipeline:
                 code = topic.split("/")[3] if topic.count("/") == 4 else ""
                 reject(topic, payload, exc.reason, exc.message, code[:64])
         self._load_devices({r.device_code for r in parsed})
-        rows: list[tuple[int, dt.datetime, str, bytes]] = []
+        rows: list[tuple[int, float, int, str, bytes]] = []
         per_device_events: list[tuple[_Cached, list[Any]]] = []
         devices = self.devices
+        dirty = self.dirty
         before: dict[str, engine.DeviceState | None] = {}  # to undo on a failed commit
+        evaluate = engine.evaluate
+        dumps = orjson.dumps
         for r in parsed:
-            c = devices.get(r.device_code)
+            code = r.device_code
+            c = devices.get(code)
             if c is None:
                 reject(topic_of(r), _payload_of(r), "unknown_device",
-                       f"未登记的设备 {r.device_code}", r.device_code)
+                       f"未登记的设备 {code}", code)
                 continue
             if c.district != r.district:
                 reject(topic_of(r), _payload_of(r), "district_mismatch",
-                       f"设备 {r.device_code} 不属于区划 {r.district}", r.device_code)
+                       f"设备 {code} 不属于区划 {r.district}", code)
                 continue
-            metrics = dict(r.metrics)
-            if r.battery is not None:
-                metrics["battery"] = r.battery
-            if r.rssi is not None:
-                metrics["rssi"] = r.rssi
-            rows.append((c.ref.id, r.ts, r.key, orjson.dumps(metrics)))
+            metrics = r.metrics
+            if r.battery is not None or r.rssi is not None:
+                metrics = dict(metrics)
+                if r.battery is not None:
+                    metrics["battery"] = r.battery
+                if r.rssi is not None:
+                    metrics["rssi"] = r.rssi
+            key = r.key
+            rows.append((c.ref.id, r.epoch, key_hash(key), key, dumps(metrics)))
             if c.rules is None or c.state is None:
                 continue
-            if r.device_code not in before:
-                before[r.device_code] = c.state
-            c.state, events = engine.evaluate(c.state, r, c.rules, now)
-            self.dirty.add(r.device_code)
+            if code not in before:
+                before[code] = c.state
+            c.state, events = evaluate(c.state, r, c.rules, now)
+            dirty.add(code)
             if events:
                 per_device_events.append((c, events))
                 res.events += len(events)
@@ -333,30 +347,38 @@ class Pipeline:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def _insert_readings(self, rows: list[tuple[int, dt.datetime, str, bytes]],
+    def _insert_readings(self, rows: list[tuple[int, float, int, str, bytes]],
                          now: dt.datetime) -> int:
+        """Store the rows (device id, epoch seconds, key hash, key, metrics JSON); a row
+        already stored (same device, time and key hash) is skipped. Returns how many were
+        new. PostgreSQL: one COPY (text format, written as one buffer) into a temporary
+        table, then one INSERT … SELECT … ON CONFLICT DO NOTHING."""
         if not rows:
             return 0
         with connection.cursor() as cur:
             if self.is_pg:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
                 raw.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS sensors_reading_in "
-                    "(device_id bigint, at timestamptz, key varchar(100), metrics jsonb, "
-                    "received_at timestamptz) ON COMMIT DELETE ROWS")
-                with raw.copy("COPY sensors_reading_in (device_id, at, key, metrics, "
-                              "received_at) FROM STDIN") as cp:
-                    for dev_id, at, key, metrics in rows:
-                        cp.write_row((dev_id, at, key, metrics.decode(), now))
+                    "CREATE TEMP TABLE IF NOT EXISTS sensors_reading_batch "
+                    "(device_id bigint, at_e float8, h bigint, key text, metrics jsonb) "
+                    "ON COMMIT DELETE ROWS")
+                with raw.copy("COPY sensors_reading_batch (device_id, at_e, h, key, metrics) "
+                              "FROM STDIN") as cp:
+                    cp.write("".join([
+                        f"{dev_id}\t{epoch!r}\t{h}\t{_copy_text(key)}\t"
+                        f"{_copy_text(metrics.decode())}\n"
+                        for dev_id, epoch, h, key, metrics in rows]))
                 raw.execute(
-                    "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
-                    "SELECT device_id, at, key, metrics, received_at FROM sensors_reading_in "
-                    "ON CONFLICT (key) DO NOTHING")
+                    "INSERT INTO sensors_reading (device_id, at, h, key, metrics, received_at) "
+                    "SELECT device_id, to_timestamp(at_e), h, key, metrics, %s "
+                    "FROM sensors_reading_batch ON CONFLICT (device_id, at, h) DO NOTHING",
+                    [now])
                 return int(raw.rowcount)
             cur.executemany(
-                "INSERT INTO sensors_reading (device_id, at, key, metrics, received_at) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
-                [(dev_id, at, key, metrics.decode(), now) for dev_id, at, key, metrics in rows])
+                "INSERT INTO sensors_reading (device_id, at, h, key, metrics, received_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (device_id, at, h) DO NOTHING",
+                [(dev_id, dt.datetime.fromtimestamp(epoch, UTC), h, key, metrics.decode(), now)
+                 for dev_id, epoch, h, key, metrics in rows])
             return int(cur.rowcount)
 
     def _store_rejects(self, rejects: dict[str, tuple[str, bytes, str, str, str, int]],
@@ -437,6 +459,15 @@ class Pipeline:
                 cur.executemany(
                     "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
                     "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+
+
+def _copy_text(value: str) -> str:
+    """A value for COPY's text format: backslash, tab, newline and carriage return escaped
+    (a message id may hold a backslash; the metrics JSON holds none of these)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return value
 
 
 def _text(value: str) -> str:

@@ -49,6 +49,25 @@ def test_readings_are_stored_once_and_redelivery_stores_nothing(shed, clock):
     assert DeviceState.objects.get(device=shed).data["device_code"] == "SHED-1"
 
 
+def test_a_reading_is_stored_once_per_device_time_and_key_whatever_its_message_id(shed,
+                                                                                  clock):
+    # a message id may hold the characters the bulk write must escape (backslash); epoch
+    # milliseconds and ISO times of the same instant are the same reading time
+    p = Pipeline(clock=clock)
+    at = clock.at(-30)
+    ms = int(at.timestamp() * 1000)
+    msgs = [message("SHED-1", at, {"temperature_c": 21}, msg_id="a\\b\\tc"),
+            message("SHED-1", ms, {"temperature_c": 22}, msg_id="a\\b\\tc-2"),
+            message("SHED-1", ms, {"temperature_c": 23})]  # no id: keyed by a digest
+    assert p.process(msgs).stored == 3
+    again = p.process(list(reversed(msgs)))
+    assert (again.stored, again.duplicates) == (0, 3)
+    rows = list(Reading.objects.filter(device=shed).order_by("id"))
+    assert [r.key for r in rows][:2] == ["SHED-1:a\\b\\tc", "SHED-1:a\\b\\tc-2"]
+    assert {r.at for r in rows} == {at}
+    assert [r.metrics["temperature_c"] for r in rows] == [21, 22, 23]
+
+
 def test_malformed_and_unknown_messages_are_kept_aside_and_counted(shed, clock):
     p = Pipeline(clock=clock)
     good = message("SHED-1", clock.at(-5), {"temperature_c": 20}, msg_id="ok")
