@@ -114,11 +114,12 @@ class Epoch(Func):
                            **extra)
 
 
-# The columns scoring needs, in this order (a full ``Case`` is loaded only for the winners;
-# names for the reasons are read for the winners only).
+# The columns scoring and its reasons need, in this order (a full ``Case`` is loaded only for
+# the winners).
 CANDIDATE_FIELDS: tuple[Any, ...] = ("pk", "lng", "lat", "compound_id", "category_id",
                                      "category__major_code", Epoch("reported_at"), "state",
-                                     "description")
+                                     "description", "number", "category__name",
+                                     "category__major_name")
 MAX_CANDIDATES = 500
 
 
@@ -245,7 +246,7 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
     # candidate near enough.
     partial: list[tuple[float, tuple[Any, ...], float | None, float, float, float, float]] = []
     for row in rows:
-        _, lng, lat, compound_id, category_id, major_code, epoch, _, _ = row
+        _, lng, lat, compound_id, category_id, major_code, epoch = row[:7]
         dist: float | None = None
         if has_point and lng is not None and lat is not None:
             # distance_m inlined: this loop runs for every candidate of every new case
@@ -282,12 +283,9 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
             del best[limit:]
     if not best:
         return []
-    names = {pk: (number, cat_name, major_name) for pk, number, cat_name, major_name in
-             Case.objects.filter(pk__in=[t[2] for t in best]).values_list(
-                 "pk", "number", "category__name", "category__major_name")}
     out: list[_Ranked] = []
     for score, epoch, pk, sim, row, dist, days in best:
-        number, cat_name, major_name = names.get(pk, ("", "", ""))
+        number, cat_name, major_name = row[9:12]
         reasons = [f"相距约 {round(dist)} 米" if dist is not None else "同一小区"]
         if case.category_id and case.category_id == row[4]:
             reasons.append(f"同一类别（{cat_name}）")
