@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/map/cases.geojson", views.map_geojson, name="map_geojson"),
     path("cases/<str:number>/", views.case_detail, name="detail"),
     path("cases/<str:number>/act/", views.case_action, name="act"),
+    path("cases/<str:number>/topic/", views.raise_topic, name="raise_topic"),
     path("cases/<str:number>/reporter/", views.reveal_reporter, name="reveal_reporter"),
     path("cases/<str:number>/photos/<int:pk>/", views.case_photo, name="photo"),
     path("notifications/", views.notifications, name="notifications"),

@@ -16,6 +16,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jiayuan.accounts.scope import scope_for
@@ -344,7 +345,96 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
         "merged_cases": list(case.merged_cases.values_list("number", flat=True)),
         "lead_name": dict(units).get(case.lead_unit, case.lead_unit),
         "assisting_names": [dict(units).get(u, u) for u in case.assisting_units],
+        **_topic_context(request.user, case),
     }
+
+
+# --- raising a council topic from a case (the council app, when installed) ------------------
+
+def _topic_councils(user: Any, case: Case) -> list[Any]:
+    """The councils of the case's area in which ``user`` may raise a topic: the council of
+    its neighbourhood, or, for a case above neighbourhood level, those inside its area."""
+    from django.apps import apps
+
+    if not apps.is_installed("jiayuan.council"):
+        return []
+    from jiayuan.council import access
+    from jiayuan.council.models import Council
+
+    qs = Council.objects.select_related("neighbourhood").order_by("path")
+    if case.neighbourhood_id:
+        qs = qs.filter(neighbourhood_id=case.neighbourhood_id)
+    elif case.path:
+        qs = qs.filter(path__startswith=case.path)
+    else:
+        return []
+    out = []
+    for council in qs[:50]:
+        try:
+            access.require_take_part(user, council)
+        except DomainError:
+            continue
+        out.append(council)
+    return out
+
+
+def _topic_context(user: Any, case: Case, **values: str) -> dict[str, Any]:
+    councils = _topic_councils(user, case)
+    if not councils:
+        return {"topic_councils": [], "case_topics": []}
+    from jiayuan.council.models import Topic
+
+    summary = " ".join(case.description.split())
+    title = _("From case %(number)s: %(summary)s") % {"number": case.number,
+                                                      "summary": summary}
+    return {
+        "topic_councils": councils,
+        "case_topics": list(Topic.objects.filter(source_case=case).select_related("council")),
+        "topic_title": values.get("title", title[:120]),
+        "topic_body": values.get("body", case.description[:4000]),
+        "topic_council": values.get("council", str(councils[0].pk)),
+    }
+
+
+@require_POST
+@login_required
+@page_errors
+def raise_topic(request: HttpRequest, number: str) -> HttpResponse:
+    """Put the case before a council of its area as a topic (``council.services.topics.
+    raise_topic`` with the case as its source; once per case and council). A refused title
+    re-renders the case page with the message; a user who may not take part gets 403."""
+    _require_staff(request.user)
+    case = selectors.get_case(scope_for(request.user), number)
+    title, body = request.POST.get("title", ""), request.POST.get("body", "")
+    chosen = request.POST.get("council", "")
+    councils = {str(c.pk): c for c in _topic_councils(request.user, case)}
+    if chosen not in councils:
+        raise Forbidden("您不能在该理事会提出议题")
+    council = councils[chosen]
+    from jiayuan.council.services.topics import raise_topic as council_raise_topic
+
+    entrance = compound = None
+    if case.entrance_id and case.neighbourhood_id == council.neighbourhood_id:
+        entrance = case.entrance
+    elif case.compound_id and case.compound.neighbourhood_id == council.neighbourhood_id:
+        compound = case.compound
+    try:
+        topic, created = council_raise_topic(
+            council, title=title, body=body, actor=request.user, entrance=entrance,
+            compound=compound, source_case=case,
+            idempotency_key=f"cases.case:{case.pk}:council:{council.pk}")
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        ctx = _detail_context(request, number)
+        ctx.update(_topic_context(request.user, case, title=title, body=body, council=chosen))
+        ctx["topic_error"] = exc.message
+        return render(request, "cases/detail.html", ctx, status=exc.status)
+    if created:
+        messages.success(request, _("Topic raised in the council."))
+    else:
+        messages.info(request, _("This case is already a topic of that council."))
+    return redirect("council:topic", pk=topic.pk)
 
 
 @require_GET

@@ -5,9 +5,11 @@ from jiayuan.sensors.models import (
     Alarm,
     Device,
     DeviceState,
+    KindRuleSettings,
     MaintenanceOrder,
     Reading,
     RejectedMessage,
+    RuleChange,
 )
 
 
@@ -16,7 +18,10 @@ class DeviceAdmin(admin.ModelAdmin):
     list_display = ("code", "kind", "name", "owner_unit", "last_heard_at", "silent", "active")
     list_filter = ("kind", "silent", "active")
     search_fields = ("code", "name", "address")
-    readonly_fields = ("path", "last_heard_at", "silent", "faults", "last_metrics")
+    # Rule overrides change on the rules pages or the API (validated, audited, seen by the
+    # running workers), not here.
+    readonly_fields = ("path", "last_heard_at", "silent", "faults", "last_metrics",
+                       "overrides")
     raw_id_fields = ("compound", "building", "entrance")
 
 
@@ -48,3 +53,17 @@ class ReadingAdmin(ReadOnlyAdmin):
 @admin.register(DeviceState)
 class DeviceStateAdmin(ReadOnlyAdmin):
     list_display = ("device", "updated_at")
+
+
+@admin.register(KindRuleSettings)
+class KindRuleSettingsAdmin(ReadOnlyAdmin):
+    """Edited on the rules pages (validated, audited), never here."""
+
+    list_display = ("kind", "version", "changed_by", "changed_at")
+
+
+@admin.register(RuleChange)
+class RuleChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor", "target", "kind", "device_code", "note")
+    list_filter = ("target", "kind")
+    search_fields = ("device_code",)

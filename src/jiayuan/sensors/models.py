@@ -232,3 +232,58 @@ class MaintenanceOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.reason} {self.state}"
+
+
+class KindRuleSettings(models.Model):
+    """The district's own settings of one device kind's rules (staff-edited).
+
+    Applied between the catalogue's defaults (``data/device_kinds.json``) and each device's
+    own ``overrides``; ``overrides`` has the same shape as a device's (``expected_interval_s``,
+    ``rules``, ``extra_rules``) and is checked by ``catalogue.rule_set_for`` before it is
+    saved. One deployment serves one district, so one row per kind. Written only by
+    ``services.rule_config``; every change appends a ``RuleChange``."""
+
+    kind = models.CharField(_("kind"), max_length=32, unique=True)
+    overrides = models.JSONField(_("rule settings"), default=dict, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("rule settings of a device kind")
+        verbose_name_plural = _("rule settings of device kinds")
+
+    def __str__(self) -> str:
+        return f"{self.kind} v{self.version}"
+
+
+class RuleChange(models.Model):
+    """Append-only history of rule edits: a kind's settings or a device's overrides (who,
+    when, before, after). Its highest id is the rules version the ingest workers watch."""
+
+    class Target(models.TextChoices):
+        KIND = "kind", _("device kind")
+        DEVICE = "device", _("device")
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    target = models.CharField(max_length=8, choices=Target.choices)
+    kind = models.CharField(max_length=32)
+    device_code = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    path = models.CharField(max_length=255, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("rule change")
+        verbose_name_plural = _("rule changes")
+        indexes = [models.Index(fields=["target", "kind", "device_code"],
+                                name="sensors_rulechange_target")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.target} {self.kind} {self.device_code}"

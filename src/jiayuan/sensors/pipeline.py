@@ -345,6 +345,30 @@ class Pipeline:
             self._dispatch(followups)
         return followups
 
+    # Live rule edits (services.rule_config): the last rules version seen, and when it was read.
+    _rules_seen: tuple[int, int] | None = None
+    _rules_read_at: float = float("-inf")
+
+    def refresh_rules(self, every_s: float = 5.0) -> bool:
+        """Pick up staff edits of the rules without a restart. At most every ``every_s``
+        seconds, read the rules version (one aggregate); when it changed (or on the first
+        call), re-derive the rule set of every cached device and keep its engine state.
+        Returns whether the rules were re-derived."""
+        from jiayuan.sensors.services.rule_config import rule_sets_by_code, rules_version
+
+        now_m = time.monotonic()
+        if now_m - self._rules_read_at < every_s:
+            return False
+        self._rules_read_at = now_m
+        version = rules_version()
+        if version == self._rules_seen:
+            return False
+        self._rules_seen = version
+        self._rule_sets.clear()
+        for code, rules in rule_sets_by_code(list(self.devices)).items():
+            self.devices[code].rules = rules
+        return True
+
     # --- writes -------------------------------------------------------------------------------
 
     def _insert_readings(self, rows: list[tuple[int, float, int, str, bytes]],

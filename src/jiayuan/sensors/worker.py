@@ -245,6 +245,7 @@ class IngestWorker:
         try:
             while not self._stop.is_set():
                 self.run_once()
+                self.pipeline.refresh_rules()  # staff rule edits, within seconds
                 now_m = time.monotonic()
                 if now_m >= next_tick:
                     self.pipeline.tick(dt.datetime.now(dt.UTC))

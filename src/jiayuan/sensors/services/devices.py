@@ -13,7 +13,7 @@ from jiayuan.core.errors import DomainError, ValidationFailed
 from jiayuan.registry.models import Building, Compound, District, Entrance
 from jiayuan.sensors.messages import _DEVICE_RE, _DISTRICT_RE
 from jiayuan.sensors.models import CAMERA_KIND, Device
-from jiayuan.sensors.rules.catalogue import load_device_kinds, rule_set_for
+from jiayuan.sensors.rules.catalogue import load_device_kinds
 from jiayuan.sensors.rules.model import MaintenanceWindow, RuleConfigError, RuleSet
 
 FIELDS = ("code", "kind", "model", "name", "district_code", "compound", "building",
@@ -27,6 +27,10 @@ HEADERS = {
     "单元编码": "entrance", "经度": "lng", "纬度": "lat", "地址": "address",
     "维护单位": "owner_unit", "安装日期": "installed_at", "上报间隔秒": "expected_interval_s",
 }
+
+
+# The fields of a device its rules are derived from (a change is logged for the workers).
+RULE_INPUTS = ("kind", "overrides", "expected_interval_s", "maintenance_windows")
 
 
 def parse_windows(raw: Any) -> tuple[MaintenanceWindow, ...]:
@@ -51,14 +55,12 @@ def parse_windows(raw: Any) -> tuple[MaintenanceWindow, ...]:
 
 
 def rules_of(device: Device) -> RuleSet | None:
-    """The rule set a device is judged by (None for a video channel: no readings)."""
-    if device.kind == CAMERA_KIND:
-        return None
-    overrides = dict(device.overrides or {})
-    if device.expected_interval_s:
-        overrides.setdefault("expected_interval_s", device.expected_interval_s)
-    return rule_set_for(device.kind, overrides,
-                        maintenance=parse_windows(device.maintenance_windows))
+    """The rule set a device is judged by (None for a video channel: no readings): the
+    catalogue's defaults, the district's settings of its kind, its own overrides
+    (``services.rule_config``)."""
+    from jiayuan.sensors.services.rule_config import rule_set_of
+
+    return rule_set_of(device)
 
 
 def _place(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,30 +211,24 @@ def register_device(values: Mapping[str, Any], *, user: Any = None) -> tuple[Dev
         existing = Device.objects.filter(code=code).first()
         if existing is not None:
             scope.require(existing.path)
+    before = Device.objects.filter(code=code).values(*RULE_INPUTS).first()
     device, created = Device.objects.update_or_create(code=code, defaults=cleaned)
+    after = {k: getattr(device, k) for k in RULE_INPUTS}
+    if before is not None and before != after:
+        # A running worker re-derives this device's rules when the log grows.
+        from jiayuan.sensors.services.rule_config import log_device_change
+
+        log_device_change(device, user=user, before=before, after=after,
+                          note="设备登记信息更新")
     return device, created
 
 
-@transaction.atomic
 def set_overrides(device: Device, overrides: Any, *, user: Any = None) -> Device:
-    """Staff edit of a device's rule overrides; refuses invalid ones, changing nothing."""
-    if user is not None:
-        from jiayuan.accounts.scope import scope_for
+    """Staff edit of a device's rule overrides; refuses invalid ones, changing nothing.
+    Audited (``RuleChange``), and seen by running ingest workers within seconds."""
+    from jiayuan.sensors.services.rule_config import set_device_overrides
 
-        scope_for(user).require(device.path)
-    if not isinstance(overrides, dict):
-        raise ValidationFailed("规则覆盖配置应为 JSON 对象", details={"overrides": ["格式有误"]})
-    probe = Device(kind=device.kind, overrides=overrides,
-                   expected_interval_s=device.expected_interval_s,
-                   maintenance_windows=device.maintenance_windows)
-    try:
-        rules_of(probe)
-    except RuleConfigError as exc:
-        raise ValidationFailed(f"规则覆盖配置有误：{exc.message}",
-                               details={"overrides": [exc.message]}) from None
-    device.overrides = overrides
-    device.save(update_fields=["overrides", "updated_at"])
-    return device
+    return set_device_overrides(device, overrides, user=user)
 
 
 # --- bulk import ------------------------------------------------------------------------------
