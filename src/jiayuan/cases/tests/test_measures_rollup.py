@@ -243,3 +243,32 @@ def test_rebuild_command_and_periodic_jobs(fixture_cases):
     call_command("cases_measures", "refresh")
     names = {job.name for job in registered()}
     assert {"cases.measures_refresh", "cases.measures_rebuild"} <= names
+
+
+# ---------------------------------------------------------------- the page says how fresh
+
+@pytest.fixture
+def _pages_urls(settings):
+    settings.ROOT_URLCONF = "jiayuan.cases.tests.test_measures"
+
+
+def test_page_and_workbook_show_the_rollups_as_of_time(fixture_cases, make_user, login,
+                                                       _pages_urls):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = login(make_user("analyst", "district_analyst"))
+    body = client.get("/cases/measures/?year=2026&grouping=unit").content.decode()
+    assert 'data-testid="measures-as-of"' in body and "Figures as of" not in body
+    rollup.rebuild()
+    st = rollup.state()
+    assert st is not None
+    shown = st.as_of.astimezone(SH).strftime("%Y-%m-%d %H:%M")
+    body = client.get("/cases/measures/?year=2026&grouping=unit").content.decode()
+    assert shown in body
+    wb = load_workbook(io.BytesIO(client.get(
+        "/cases/measures/export.xlsx?year=2026&period=month").content))
+    defs = {row[0]: row[1] for row in wb["指标定义"].iter_rows(min_row=2, values_only=True)
+            if row[0]}
+    assert defs["数据截至"].startswith(shown)
