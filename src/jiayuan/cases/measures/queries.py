@@ -547,16 +547,15 @@ def _via_rollup(scope: AreaScope, start: dt.date, end: dt.date, period: str,
     rows_p, rows_sd = list(p_of_cell), [c[1] for c in cells]
     rows_nb, rows_unit = [c[2] for c in cells], [c[3] or "" for c in cells]
     close_values, close_owner = lists["close_times"]
-    h = close_values / 3.6e9
-    h_p = [p_of_cell[i] for i in close_owner.tolist()]
-    h_sd = [rows_sd[i] for i in close_owner.tolist()]
-    h_nb = [rows_nb[i] for i in close_owner.tolist()]
-    h_unit = [rows_unit[i] for i in close_owner.tolist()]
+    # The medians' rows: the cells, then (below) one per closed case of the partial months;
+    # ``h_owner`` says which row each closing time belongs to.
+    med_p, med_sd, med_nb, med_unit = list(rows_p), list(rows_sd), list(rows_nb), list(rows_unit)
+    h_parts = [close_values / 3.6e9]
+    owner_parts = [close_owner]
     # The partial months at either end: the cases directly, at the same grain.
     fine = [f for f in GROUP_FIELDS.values() if f]
     edges = [(a, b) for a, b in ((start, m0), (m1, end)) if a < b]
     extra_rows: list[np.ndarray] = []
-    extra_h: list[float] = []
     for a, b in edges:
         with _analytic_session():
             raw = _count_rows(scope, a, b, period, fine, now, cfg)
@@ -569,28 +568,39 @@ def _via_rollup(scope: AreaScope, start: dt.date, end: dt.date, period: str,
             rows_unit.append(r["lead_unit"] or "")
             final = _final(r)
             extra_rows.append(np.array([final[name] for name in FINAL], dtype=np.int64))
-        for p, sd, nb, unit, rep, clo in closed:
-            h_p.append(_date(p))
-            h_sd.append(sd)
-            h_nb.append(nb)
-            h_unit.append(unit or "")
-            extra_h.append((clo - rep) / dt.timedelta(hours=1))
+        first = len(med_p)
+        for p, sd, nb, unit, _rep, _clo in closed:
+            med_p.append(_date(p))
+            med_sd.append(sd)
+            med_nb.append(nb)
+            med_unit.append(unit or "")
+        h_parts.append(np.fromiter(((clo - rep) / dt.timedelta(hours=1)
+                                    for *_k, rep, clo in closed), dtype=np.float64,
+                                   count=len(closed)))
+        owner_parts.append(np.arange(first, first + len(closed), dtype=np.int64))
     if extra_rows:
         matrix = np.vstack([matrix, np.stack(extra_rows)])
-    if extra_h:
-        h = np.concatenate([h, np.asarray(extra_h, dtype=np.float64)])
-    keys_of = {"subdistrict_id": (rows_sd, h_sd), "neighbourhood_id": (rows_nb, h_nb),
-               "lead_unit": (rows_unit, h_unit)}
+    h = np.concatenate(h_parts)
+    h_owner = np.concatenate(owner_parts).astype(np.int64)
+    # Sort the closing times once; each grouping then sorts stably by its group code.
+    order = np.argsort(h, kind="stable")
+    h_sorted, owner_sorted = h[order], h_owner[order]
+    keys_of = {"subdistrict_id": (rows_sd, med_sd), "neighbourhood_id": (rows_nb, med_nb),
+               "lead_unit": (rows_unit, med_unit)}
     out: dict[str, list[MeasureRow]] = {}
     for grouping in groupings:
         field = GROUP_FIELDS[grouping]
-        row_keys = ["" if field is None or k is None else str(k)
-                    for k in (keys_of[field][0] if field else [None] * len(rows_p))]
-        h_keys = ["" if field is None or k is None else str(k)
-                  for k in (keys_of[field][1] if field else [None] * len(h_p))]
+        row_keys = _keys(keys_of[field][0] if field else None, len(rows_p))
+        med_keys = _keys(keys_of[field][1] if field else None, len(med_p))
         out[grouping] = _rows(grouping, period, _sum_by(rows_p, row_keys, matrix),
-                              _medians_of(h_p, h_keys, h), cfg)
+                              _medians_of(med_p, med_keys, owner_sorted, h_sorted), cfg)
     return out
+
+
+def _keys(values: list[Any] | None, n: int) -> list[str]:
+    if values is None:
+        return [""] * n
+    return ["" if v is None else str(v) for v in values]
 
 
 def _sum_by(periods: list[dt.date], keys: list[str],
@@ -601,19 +611,32 @@ def _sum_by(periods: list[dt.date], keys: list[str],
                                                                        strict=True)),
                        dtype=np.int64, count=len(periods))
     sums = np.zeros((len(index), len(FINAL)), dtype=np.int64)
-    np.add.at(sums, code, matrix)
+    for j in range(len(FINAL)):
+        sums[:, j] = np.bincount(code, weights=matrix[:, j], minlength=len(index))
     return {pk: dict(zip(FINAL, sums[i].tolist(), strict=True)) for pk, i in index.items()}
 
 
-def _medians_of(periods: list[dt.date], keys: list[str],
-                h: np.ndarray) -> dict[tuple[dt.date, str], float | None]:
-    p_values = sorted(set(periods))
-    p_index = {p: i for i, p in enumerate(p_values)}
-    p_code = np.fromiter((p_index[p] for p in periods), dtype=np.int64, count=len(periods))
-    labels: dict[str, int] = {}
-    code = np.fromiter((labels.setdefault(k, len(labels)) for k in keys), dtype=np.int64,
-                       count=len(keys))
-    return _group_medians(p_values, p_code, h, list(labels) or [""], code)
+def _medians_of(periods: list[dt.date], keys: list[str], owner_sorted: np.ndarray,
+                h_sorted: np.ndarray) -> dict[tuple[dt.date, str], float | None]:
+    """Median hours per (period, key) of rows ``periods``/``keys``; ``h_sorted`` ascending,
+    ``owner_sorted[i]`` the row of ``h_sorted[i]``. A stable sort by group keeps each
+    group's hours ascending; then the middle (the mean of the two middle values for an even
+    count, as ``percentile_cont(0.5)``)."""
+    index: dict[tuple[dt.date, str], int] = {}
+    row_code = np.fromiter((index.setdefault(pk, len(index)) for pk in zip(periods, keys,
+                                                                           strict=True)),
+                           dtype=np.int64, count=len(periods))
+    if not len(h_sorted):
+        return {}
+    code = row_code[owner_sorted]
+    o = np.argsort(code, kind="stable")
+    c_sorted, hs = code[o], h_sorted[o]
+    starts = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
+    ends = np.r_[starts[1:], len(c_sorted)]
+    n = ends - starts
+    mids = (hs[starts + (n - 1) // 2] + hs[starts + n // 2]) / 2.0
+    names = list(index)
+    return {names[c]: m for c, m in zip(c_sorted[starts].tolist(), mids.tolist(), strict=True)}
 
 
 def _labels(grouping: str, keys: set[Any]) -> dict[str, str]:
