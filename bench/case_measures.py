@@ -11,17 +11,23 @@ Target (issue 3 item 9): all measures for a Pudong-scale year in under 10 s. The
    handling times against working-day limits, ratings, reopen and extension counts, plus the
    history rows the response measure asks for (the first accept of reopened cases, the
    reject of rejected ones) — unless the database already holds them (``--reload`` redoes it);
-4. times ``measures()`` for each grouping (whole district, subdistrict, neighbourhood, lead
-   unit) by month over the year, as a district analyst, and one subdistrict's staff view, and
-   prints seconds and the ratio of the total to the 10 s target (below 1.00 meets it);
-5. prints the same on SQLite for a one-street sample (``--sqlite-cases``, default 60,000:
+4. times the roll-up's maintenance: a full rebuild (``jiayuan cases measures rebuild``), a
+   refresh with nothing changed, and a refresh after ``--touch`` cases changed (default 500:
+   a busy minute for Pudong, whose ~5,500 cases a day take ~6 steps each, ~25 a minute);
+5. times ``measures()`` for each grouping (whole district, subdistrict, neighbourhood, lead
+   unit) by month over the year and ``all_measures`` (the four together), as a district
+   analyst, from the roll-up, and one subdistrict's staff view; prints wall and CPU seconds
+   and their ratios to the 10 s target (below 1.00 meets it);
+6. unless ``--no-direct``, times the direct path (``source="direct"``) and checks that the
+   roll-up's counts equal it and how far the medians are apart;
+7. prints the same on SQLite for a one-street sample (``--sqlite-cases``, default 60,000:
    a street's share of the Pudong year), in a child process; ``--no-sqlite`` skips it.
 
-No index is added: the existing ones suffice (see docs/case-measures.md for the plan). The
-figures print wall and CPU time (this process + the PostgreSQL backend, parallel workers off),
-as a shared machine's wall clock says little.
+The figures print wall and CPU time (this process + the PostgreSQL backend, parallel workers
+off), as a shared machine's wall clock says little.
 
-    .venv/bin/python bench/case_measures.py [--cases 2000000] [--reload] [--no-sqlite]
+    .venv/bin/python bench/case_measures.py [--cases 2000000] [--reload] [--touch 500]
+                                            [--no-direct] [--no-sqlite]
 """
 
 from __future__ import annotations
