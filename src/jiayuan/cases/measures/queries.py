@@ -23,6 +23,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
+    BinaryField,
     Count,
     DateField,
     Exists,
@@ -32,6 +33,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
 )
 from django.db.models.functions import Collate, Trunc
 
@@ -502,11 +504,54 @@ def rollup_as_of(scope: AreaScope, start: dt.date, end: dt.date,
     return st.as_of
 
 
+class BytesAgg(Aggregate):
+    """PostgreSQL: the concatenation of ``bytea`` values (the roll-up's microsecond lists)."""
+
+    function = "string_agg"
+    name = "BytesAgg"
+    template = "%(function)s(%(expressions)s, ''::bytea)"
+    output_field = BinaryField()
+
+
 def _via_rollup(scope: AreaScope, start: dt.date, end: dt.date, period: str,
                 groupings: list[str], now: dt.datetime,
                 cfg: MeasureConfig) -> dict[str, list[MeasureRow]]:
-    """The measures from the roll-up's cells for the whole months of [start, end) plus a
-    direct pass over the cases of the partial months at either end, if any."""
+    """The measures from the roll-up for the whole months of [start, end) plus a direct pass
+    over the cases of the partial months at either end, if any. On PostgreSQL the database
+    sums the cells per month and group (concatenating their lists), so Python sees one row
+    per month and group; elsewhere it reads the cells."""
+    from jiayuan.cases.measures import rollup
+
+    months = _whole_months(start, end)
+    assert months is not None
+    m0, m1 = months
+    qs = scope.filter(CaseMonthRollup.objects.filter(month__gte=m0, month__lt=m1),
+                      "area_path").order_by()
+    if connection.vendor != "postgresql":
+        cells = list(qs.values_list("month", "subdistrict_id", "neighbourhood_id",
+                                    "lead_unit", *rollup.STORED, *rollup.LISTS))
+        return _from_cells(scope, start, end, period, groupings, now, cfg, cells)
+    out: dict[str, list[MeasureRow]] = {}
+    for grouping in groupings:
+        field = GROUP_FIELDS[grouping]
+        keys = ["month", *([field] if field else [])]
+        sums: dict[str, Any] = {f"s_{n}": Sum(n) for n in rollup.STORED}
+        sums.update({f"l_{n}": BytesAgg(n) for n in rollup.LISTS})
+        grouped = [
+            (r["month"], r.get("subdistrict_id"), r.get("neighbourhood_id"),
+             r.get("lead_unit"), *(r[f"s_{n}"] for n in rollup.STORED),
+             *(r[f"l_{n}"] or b"" for n in rollup.LISTS))
+            for r in qs.values(*keys).annotate(**sums)]
+        out.update(_from_cells(scope, start, end, period, [grouping], now, cfg, grouped))
+    return out
+
+
+def _from_cells(scope: AreaScope, start: dt.date, end: dt.date, period: str,
+                groupings: list[str], now: dt.datetime, cfg: MeasureConfig,
+                cells: list[tuple[Any, ...]]) -> dict[str, list[MeasureRow]]:
+    """The measures of ``groupings`` from roll-up rows (month, subdistrict, neighbourhood,
+    unit, the stored counts, the four lists), cells or their sums per month and group, plus
+    the partial months at either end of [start, end) from the cases."""
     from jiayuan.cases.measures import rollup
 
     months = _whole_months(start, end)
@@ -514,10 +559,6 @@ def _via_rollup(scope: AreaScope, start: dt.date, end: dt.date, period: str,
     m0, m1 = months
     limit_us = dt.timedelta(hours=cfg.response_limit_hours) // rollup.US
     now_us = rollup.epoch_us(now)
-    cells = list(scope.filter(CaseMonthRollup.objects.filter(month__gte=m0, month__lt=m1),
-                              "area_path").order_by().values_list(
-        "month", "subdistrict_id", "neighbourhood_id", "lead_unit", *rollup.STORED,
-        *rollup.LISTS))
     n = len(cells)
     stored = {name: np.fromiter((c[4 + i] for c in cells), dtype=np.int64, count=n)
               for i, name in enumerate(rollup.STORED)}
