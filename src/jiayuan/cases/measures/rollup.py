@@ -59,7 +59,7 @@ SH = ZoneInfo("Asia/Shanghai")
 STATE_PK = 1
 # How far before the last refresh's mark a refresh looks again for changed cases: a
 # transaction that stamped updated_at before the mark but committed after it is still seen.
-REFRESH_OVERLAP = dt.timedelta(minutes=10)
+REFRESH_OVERLAP = dt.timedelta(minutes=2)
 STORED = ("reported", "responded", "rejected", "dispatched", "handled", "handled_on_time",
           "closed", "closed_on_time", "closed_reworked", "resolved", "extended", "satisfied",
           "basically_satisfied", "dissatisfied")
@@ -223,18 +223,24 @@ def refresh(config: MeasureConfig | None = None) -> RollupResult:
             return rebuild(cfg)
         started = timezone.now()
         since = (st.watermark or st.built_at) - REFRESH_OVERLAP
-        slices = set(Case.objects.filter(updated_at__gt=since).annotate(
+        changed = set(Case.objects.filter(updated_at__gt=since).annotate(
             m=month_of(), area=Coalesce(F("neighbourhood__path"), F("path"))).order_by()
-            .values_list("m", "area").distinct())
+            .values_list("m", "area", "neighbourhood_id").distinct())
+        slices = {(month, area or "") for month, area, _nb in changed}
         by_month: dict[dt.date, set[str]] = defaultdict(set)
-        for month, area in slices:
+        nbs: dict[dt.date, set[int]] = defaultdict(set)
+        for month, area, nb in changed:
             by_month[month].add(area or "")
+            if nb is not None:
+                nbs[month].add(nb)
         cells = 0
         for month, areas in sorted(by_month.items()):
             CaseMonthRollup.objects.filter(month=month, area_path__in=areas).delete()
             lo, hi = _month_range(month)
-            in_area = Q(neighbourhood__path__in=areas) | Q(neighbourhood__isnull=True,
-                                                           path__in=areas)
+            # A neighbourhood's area holds exactly its cases (indexed by neighbourhood_id);
+            # the few cases without a neighbourhood are found by their path.
+            in_area = Q(neighbourhood_id__in=nbs[month]) | Q(neighbourhood__isnull=True,
+                                                              path__in=areas)
             cells += _write(Q(reported_at__gte=lo, reported_at__lt=hi) & in_area, cfg)
         st.as_of = started
         st.watermark = started
