@@ -11,17 +11,23 @@ Target (issue 3 item 9): all measures for a Pudong-scale year in under 10 s. The
    handling times against working-day limits, ratings, reopen and extension counts, plus the
    history rows the response measure asks for (the first accept of reopened cases, the
    reject of rejected ones) — unless the database already holds them (``--reload`` redoes it);
-4. times ``measures()`` for each grouping (whole district, subdistrict, neighbourhood, lead
-   unit) by month over the year, as a district analyst, and one subdistrict's staff view, and
-   prints seconds and the ratio of the total to the 10 s target (below 1.00 meets it);
-5. prints the same on SQLite for a one-street sample (``--sqlite-cases``, default 60,000:
+4. times the roll-up's maintenance: a full rebuild (``jiayuan cases measures rebuild``), a
+   refresh with nothing changed, and a refresh after ``--touch`` cases changed (default 500:
+   a busy minute for Pudong, whose ~5,500 cases a day take ~6 steps each, ~25 a minute);
+5. times ``measures()`` for each grouping (whole district, subdistrict, neighbourhood, lead
+   unit) by month over the year and ``all_measures`` (the four together), as a district
+   analyst, from the roll-up, and one subdistrict's staff view; prints wall and CPU seconds
+   and their ratios to the 10 s target (below 1.00 meets it);
+6. unless ``--no-direct``, times the direct path (``source="direct"``) and checks that the
+   roll-up's counts equal it and how far the medians are apart;
+7. prints the same on SQLite for a one-street sample (``--sqlite-cases``, default 60,000:
    a street's share of the Pudong year), in a child process; ``--no-sqlite`` skips it.
 
-No index is added: the existing ones suffice (see docs/case-measures.md for the plan). The
-figures print wall and CPU time (this process + the PostgreSQL backend, parallel workers off),
-as a shared machine's wall clock says little.
+The figures print wall and CPU time (this process + the PostgreSQL backend, parallel workers
+off), as a shared machine's wall clock says little.
 
-    .venv/bin/python bench/case_measures.py [--cases 2000000] [--reload] [--no-sqlite]
+    .venv/bin/python bench/case_measures.py [--cases 2000000] [--reload] [--touch 500]
+                                            [--no-direct] [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -179,6 +185,7 @@ def synthesize(n: int, seed: int = 7) -> dict[str, np.ndarray]:
         "reopened_count": reopened.astype(int),
         "extension_count": (extended & (level >= 2) & ~rejected & ~merged).astype(int),
         "first_response": np.where(rejected | reopened, first_accept, none),
+        "first_response_at": np.where(rejected | ((level >= 1) & ~merged), first_accept, none),
         "reject_event": rejected, "reopen_event": reopened,
     })
     return cols
@@ -197,10 +204,11 @@ CASE_COLUMNS = (
     "reporter_phone", "tracking_token", "external_id", "lead_unit", "assisting_units",
     "supervised", "supervise_count", "extension_pending_unit", "extension_count",
     "return_count", "reopened_count", "rating", "seq", "reported_at", "due_at", "accepted_at",
-    "dispatched_at", "handled_at", "closed_at", "rated_at", "routing_source", "source_ref", "updated_at",
+    "dispatched_at", "handled_at", "closed_at", "rated_at", "first_response_at",
+    "routing_source", "source_ref", "updated_at",
 )
 TIME_COLUMNS = ("reported_at", "due_at", "accepted_at", "dispatched_at", "handled_at",
-                "closed_at", "rated_at")
+                "closed_at", "rated_at", "first_response_at")
 
 
 def case_rows(cols: dict[str, np.ndarray], first_id: int, null: str, suffix: str,
@@ -318,10 +326,44 @@ def _since(t: tuple[float, float, float | None]) -> tuple[float, float]:
     return wall - t[0], (cpu - t[1]) + db_used
 
 
-def time_measures(label: str) -> float:
-    """Time every grouping by month over the year; print the figures; return the total."""
+def _line(label: str, took: float, cpu: float, extra: str = "") -> None:
+    print(f"  {label:<30} wall {took:6.2f} s  CPU {cpu:6.2f} s   ratio to {TARGET_SECONDS:.0f} s: "
+          f"wall {took / TARGET_SECONDS:.2f}, CPU {cpu / TARGET_SECONDS:.2f}{extra}", flush=True)
+
+
+def time_rollup(touch: int) -> None:
+    """Time a full rebuild of the roll-up and a refresh after ``touch`` cases changed."""
+    from django.utils import timezone
+
+    from jiayuan.cases.measures import rollup
+    from jiayuan.cases.models import Case
+
+    t0 = _clock()
+    result = rollup.rebuild()
+    took, cpu = _since(t0)
+    _line("roll-up: full rebuild", took, cpu, f"   ({result.cells:,} cells)")
+    t0 = _clock()
+    result = rollup.refresh()
+    took, cpu = _since(t0)
+    _line("roll-up: refresh, no change", took, cpu, f"   ({result.slices} slices)")
+    # A busy minute: ``touch`` cases reported this year change (a step each); the refresh
+    # recomputes their (month, area) slices whatever the change was.
+    ids = Case.objects.filter(number__startswith="BM").values_list("id", flat=True)
+    picked = np.random.default_rng(11).choice(np.fromiter(ids, dtype=np.int64), size=touch,
+                                              replace=False)
+    Case.objects.filter(pk__in=picked.tolist()).update(updated_at=timezone.now())
+    t0 = _clock()
+    result = rollup.refresh()
+    took, cpu = _since(t0)
+    _line(f"roll-up: refresh, {touch} changed", took, cpu,
+          f"   ({result.slices} slices, {result.cells:,} cells)")
+
+
+def time_measures(label: str, direct: bool) -> float:
+    """Time every grouping by month over the year (the roll-up when built, else the cases),
+    all four together, and optionally the direct path with a check that both agree."""
     from jiayuan.accounts.scope import AreaScope
-    from jiayuan.cases.measures.queries import GROUPINGS, all_measures, measures
+    from jiayuan.cases.measures.queries import GROUPINGS, all_measures, measures, rollup_as_of
     from jiayuan.registry.models import Subdistrict
 
     now = dt.datetime.fromisoformat(NOW_ISO)
@@ -331,6 +373,7 @@ def time_measures(label: str) -> float:
     print(label)
     print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"CPU = this process + the database backend, parallel workers off)")
+    print(f"  reading: {'the roll-up as of ' + str(rollup_as_of(AreaScope.all(), start, end)) if rollup_as_of(AreaScope.all(), start, end) else 'the cases directly'}")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET max_parallel_workers_per_gather = 0")
@@ -345,16 +388,12 @@ def time_measures(label: str) -> float:
         cases = sum(r.counts.reported for r in rows)
         print(f"  {grouping:<14} wall {took:6.2f} s  CPU {cpu:6.2f} s   {len(rows):6,} rows   "
               f"{cases:,} cases")
-    print(f"  four passes    wall {total:6.2f} s  CPU {total_cpu:6.2f} s   target "
-          f"{TARGET_SECONDS:.0f} s   ratio wall {total / TARGET_SECONDS:.2f}, "
-          f"CPU {total_cpu / TARGET_SECONDS:.2f}")
+    _line("four measures() calls", total, total_cpu)
     t0 = _clock()
     together = all_measures(AreaScope.all(), period="month", start=start, end=end, now=now)
     took, cpu = _since(t0)
-    print(f"  all_measures   wall {took:6.2f} s  CPU {cpu:6.2f} s   target "
-          f"{TARGET_SECONDS:.0f} s   ratio wall {took / TARGET_SECONDS:.2f}, "
-          f"CPU {cpu / TARGET_SECONDS:.2f}   (one fine counting pass + the medians; "
-          f"{sum(len(v) for v in together.values()):,} rows)")
+    _line("all_measures (all four)", took, cpu,
+          f"   ({sum(len(v) for v in together.values()):,} rows)")
     year = measures(AreaScope.all(), grouping="total", period="year", start=start, end=end,
                     now=now)
     if year:
@@ -366,12 +405,37 @@ def time_measures(label: str) -> float:
         print(f"  the year, whole district: {shown}")
     sd = Subdistrict.objects.order_by("code").first()
     if sd is not None:
-        t0 = time.perf_counter()
+        t0 = _clock()
         rows = measures(AreaScope.of(sd.path), grouping="neighbourhood", period="month",
                         start=start, end=end, now=now)
-        print(f"  one subdistrict's staff, by neighbourhood: "
-              f"{time.perf_counter() - t0:.2f} s ({len(rows)} rows)")
+        took, cpu = _since(t0)
+        print(f"  one subdistrict's staff, by neighbourhood: wall {took:.2f} s, CPU {cpu:.2f} s "
+              f"({len(rows)} rows)")
+    if direct:
+        t0 = _clock()
+        alone = all_measures(AreaScope.all(), period="month", start=start, end=end, now=now,
+                             source="direct")
+        took, cpu = _since(t0)
+        _line("direct all_measures (cases)", took, cpu)
+        same = True
+        for grouping in GROUPINGS:
+            a, b = together[grouping], alone[grouping]
+            if [(x.key, x.period, _plain(x.counts)) for x in a] != \
+                    [(x.key, x.period, _plain(x.counts)) for x in b]:
+                same = False
+                print(f"  !! {grouping}: the roll-up's counts differ from the direct ones")
+            worst = max((abs((x.counts.median_hours_to_close or 0)
+                             - (y.counts.median_hours_to_close or 0))
+                         for x, y in zip(a, b, strict=False)), default=0.0)
+            print(f"  {grouping:<14} largest median difference {worst:.2e} h")
+        print(f"  roll-up counts equal the direct counts: {'yes' if same else 'NO'}")
     return total
+
+
+def _plain(counts: object) -> tuple[object, ...]:
+    from dataclasses import astuple, replace
+
+    return astuple(replace(counts, median_hours_to_close=None))  # type: ignore[type-var]
 
 
 def run(n: int, reload: bool, scale: str) -> None:
@@ -402,12 +466,18 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--sqlite-cases", type=int, default=60_000)
+    parser.add_argument("--touch", type=int, default=500,
+                        help="cases changed before the timed refresh (default 500)")
+    parser.add_argument("--no-direct", action="store_true",
+                        help="skip timing the direct path and checking the roll-up against it")
     parser.add_argument("--sqlite-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sqlite_child:
         setup_django(os.environ["DATABASE_URL"], os.environ["JIAYUAN_VAR_DIR"])
         run(args.sqlite_cases, True, "street")
-        time_measures(f"measures on SQLite, {args.sqlite_cases:,} cases (one street)")
+        time_rollup(args.touch)
+        time_measures(f"measures on SQLite, {args.sqlite_cases:,} cases (one street)",
+                      direct=True)
         return
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
@@ -416,11 +486,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jy-bench-") as tmp:
         setup_django(url, tmp)
         run(args.cases, args.reload, "pudong")
-        time_measures(f"measures on PostgreSQL, {args.cases:,} cases (Pudong-scale year)")
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
+            cur.execute("VACUUM ANALYZE")
+        print(f"roll-up maintenance on PostgreSQL (load average {os.getloadavg()[0]:.1f})")
+        time_rollup(args.touch)
+        time_measures(f"measures on PostgreSQL, {args.cases:,} cases (Pudong-scale year)",
+                      direct=not args.no_direct)
         if not args.no_sqlite:
             env = dict(os.environ, DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
                        JIAYUAN_VAR_DIR=tmp)
-            subprocess.run([sys.executable, __file__, "--sqlite-child",
+            subprocess.run([sys.executable, __file__, "--sqlite-child", "--touch",
+                            str(args.touch // 30 or 1),
                             "--sqlite-cases", str(args.sqlite_cases)], env=env, check=True)
 
 

@@ -6,6 +6,7 @@
     jiayuan generate --scale street|pudong [--seed S] the synthetic district
     jiayuan import FILE [--sheet KIND] [--crs gcj02]  registry from .xlsx/.csv
     jiayuan export FILE                               registry to .xlsx (or a folder of .csv)
+    jiayuan cases measures rebuild|refresh            the case measures' monthly roll-up
     jiayuan createuser USERNAME --role ROLE --area CODE …
     jiayuan migrate | shell | check | …               any Django management command
 """
@@ -24,6 +25,7 @@ ALIASES: dict[tuple[str, ...], str] = {
     ("index", "run"): "index_run",
     ("cases", "classifier"): "cases_classifier",
     ("cases", "import"): "cases_import",
+    ("cases", "measures"): "cases_measures",
     ("simulate", "sensors"): "simulate_sensors",
 }
 

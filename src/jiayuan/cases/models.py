@@ -136,6 +136,9 @@ class Case(models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The first accept or reject, written once by the services (a reopen does not move it):
+    # the response measure compares it with reported_at.
+    first_response_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +169,8 @@ class Case(models.Model):
             path_index("case"),
             models.Index(fields=["state", "due_at"], name="case_state_due_idx"),
             models.Index(fields=["lead_unit", "state"], name="case_lead_state_idx"),
+            # The measures roll-up finds the cases changed since its last refresh.
+            models.Index(fields=["updated_at"], name="case_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -284,3 +289,61 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.message[:40]}"
+
+
+class CaseMonthRollup(models.Model):
+    """The case measures' monthly roll-up: one row per Asia/Shanghai month of ``reported_at``
+    × area (the case's neighbourhood path, else its own path) × subdistrict × neighbourhood ×
+    lead unit, with the counts that do not depend on the moment the measures are read at and
+    the closing times of its closed cases (for exact medians). Written only by
+    ``cases.measures.rollup`` (rebuild, and the worker's refresh of the months and areas whose
+    cases changed); see docs/case-measures.md."""
+
+    month = models.DateField()
+    area_path = models.CharField(max_length=255)
+    # Plain ids, not foreign keys: a derived table must not hold the registry back.
+    subdistrict_id = models.IntegerField(null=True)
+    neighbourhood_id = models.IntegerField(null=True)
+    lead_unit = models.CharField(max_length=60, blank=True)
+    reported = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    handled_on_time = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    closed_on_time = models.IntegerField(default=0)
+    closed_reworked = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    extended = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    basically_satisfied = models.IntegerField(default=0)
+    dissatisfied = models.IntegerField(default=0)
+    # Lists of whole microseconds (int64 little-endian, sorted): the closed cases'
+    # closed_at − reported_at (the medians); the report times (epoch) of the cases not
+    # responded to within the limit (due_response at a given now); the deadlines (epoch) of
+    # the open cases, and of the open reworked ones (due_closure and reworked at a given now).
+    close_times = models.BinaryField(default=bytes)
+    pending_times = models.BinaryField(default=bytes)
+    open_due_times = models.BinaryField(default=bytes)
+    open_reworked_due_times = models.BinaryField(default=bytes)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "area_path"], name="case_rollup_slice_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.area_path} {self.lead_unit}"
+
+
+class CaseRollupState(models.Model):
+    """The roll-up's one bookkeeping row: when it was rebuilt, up to when it includes the
+    cases' changes (``as_of``), the refresh's high-water mark on ``Case.updated_at``, and the
+    response limit its ``responded`` counts were taken with."""
+
+    built_at = models.DateTimeField()
+    as_of = models.DateTimeField()
+    watermark = models.DateTimeField(null=True, blank=True)
+    response_limit_hours = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"roll-up as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -29,6 +29,7 @@ from jiayuan.cases.measures.queries import (
     MeasureRow,
     all_measures,
     measures,
+    rollup_as_of,
 )
 from jiayuan.core.errors import Forbidden
 from jiayuan.web.errors import page_errors
@@ -90,6 +91,7 @@ def measures_page(request: HttpRequest) -> HttpResponse:
     form, year, period, grouping = _filters(request)
     scope, cfg, now = scope_for(request.user), _config(), timezone.now()
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    as_of = rollup_as_of(scope, start, end, cfg)
     rows = measures(scope, grouping=grouping, period=period, start=start, end=end, now=now,
                     config=cfg)
     months = measures(scope, grouping="total", period="month", start=start, end=end, now=now,
@@ -115,6 +117,7 @@ def measures_page(request: HttpRequest) -> HttpResponse:
         "area": _area_label(request.user), "weights": cfg.weights,
         "response_limit": cfg.response_limit_hours,
         "export_query": f"year={year}&period={period}",
+        "as_of": as_of.astimezone(SH) if as_of else None,
     })
 
 
@@ -137,9 +140,10 @@ def measures_export(request: HttpRequest) -> HttpResponse:
     _form, year, period, _grouping = _filters(request)
     scope, cfg, now = scope_for(request.user), _config(), timezone.now()
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    as_of = rollup_as_of(scope, start, end, cfg)
     results = all_measures(scope, period=period, start=start, end=end, now=now, config=cfg)
     wb = build_workbook(results, period=period, start=start, end=end, now=now, config=cfg,
-                        area=_area_label(request.user))
+                        area=_area_label(request.user), as_of=as_of)
     response = HttpResponse(workbook_bytes(wb), content_type=XLSX)
     response["Content-Disposition"] = (
         f'attachment; filename="case-measures-{year}-{period}.xlsx"')

@@ -40,8 +40,10 @@ def row_values(row: MeasureRow) -> list[object]:
 
 def build_workbook(results: Mapping[str, Sequence[MeasureRow]], *, period: str,
                    start: dt.date, end: dt.date, now: dt.datetime,
-                   config: MeasureConfig | None = None, area: str = "") -> Workbook:
-    """A workbook with a sheet per grouping in ``results`` and a definitions sheet."""
+                   config: MeasureConfig | None = None, area: str = "",
+                   as_of: dt.datetime | None = None) -> Workbook:
+    """A workbook with a sheet per grouping in ``results`` and a definitions sheet;
+    ``as_of`` is when the roll-up read was last refreshed (None: read from the cases)."""
     cfg = config or MeasureConfig()
     wb = Workbook()
     first = wb.active
@@ -75,6 +77,8 @@ def build_workbook(results: Mapping[str, Sequence[MeasureRow]], *, period: str,
         ("统计区间", f"{start.isoformat()} 至 {(end - dt.timedelta(days=1)).isoformat()}（按上报时间，北京时间）"),
         ("统计周期", PERIODS[period]),
         ("数据时点", now.astimezone(SH).strftime("%Y-%m-%d %H:%M")),
+        ("数据截至", as_of.astimezone(SH).strftime("%Y-%m-%d %H:%M") + "（月度汇总，每分钟刷新）"
+         if as_of else "实时（直接统计工单）"),
         ("响应时限（小时）", cfg.response_limit_hours),
         ("基本满意折算系数", cfg.basically_satisfied_weight),
         ("三率综合权重（响应/解决/满意）", f"{w.response:g} / {w.resolution:g} / {w.satisfaction:g}"),

@@ -104,6 +104,8 @@ def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime) -> C
         fields["merged_into_id"] = int(snap.merged_into)
     if snap.state.value != before_state and snap.state in STAMPS:
         fields[STAMPS[snap.state]] = now
+    if ev.action in (lc.ActionKind.ACCEPT, lc.ActionKind.REJECT) and case.first_response_at is None:
+        fields["first_response_at"] = now  # once: a reopen's accept does not move it
     if ev.action is lc.ActionKind.APPROVE_EXTENSION and case.due_at is not None:
         limit = TimeLimit(int(ev.payload["extension_amount"]),
                           TimeUnit(ev.payload["extension_unit"]))
