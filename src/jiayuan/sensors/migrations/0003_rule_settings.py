@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sensors', '0001_initial'),
+        ('sensors', '0002_reading_once_by_device_time_hash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
