@@ -238,6 +238,8 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
     w_close, w_cat, w_rec, w_text = (WEIGHTS["closeness"], WEIGHTS["category"],
                                      WEIGHTS["recency"], WEIGHTS["text"])
     min_score = cfg["min_score"]
+    # Plain locals for the loop below (it runs for every candidate of every new case).
+    my_lng, my_compound, my_category = case.lng, case.compound_id, case.category_id
     p1 = cos_p1 = 0.0
     if has_point:
         p1 = math.radians(case.lat)
@@ -252,16 +254,16 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
             # distance_m inlined: this loop runs for every candidate of every new case
             p2 = math.radians(lat)
             a = math.sin((p2 - p1) / 2) ** 2 + cos_p1 * math.cos(p2) * math.sin(
-                math.radians(lng - case.lng) / 2) ** 2
+                math.radians(lng - my_lng) / 2) ** 2
             dist = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
             if dist > radius:
                 continue
             closeness = 1.0 - dist / radius
-        elif case.compound_id and case.compound_id == compound_id:
+        elif my_compound and my_compound == compound_id:
             closeness = SAME_COMPOUND_CLOSENESS
         else:
             continue
-        cat = 1.0 if case.category_id and case.category_id == category_id else (
+        cat = 1.0 if my_category and my_category == category_id else (
             0.5 if major and major_code == major else 0.0)
         days = abs(t0 - epoch) / 86400
         recency = max(0.0, 1.0 - days / window_days)
