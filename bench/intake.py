@@ -97,6 +97,50 @@ def build(scale: str) -> tuple[str, list[dict[str, object]]]:
     return token, places
 
 
+def load_backlog(n: int, seed: int = 5) -> None:
+    """``n`` earlier cases over the past 30 days, as the duplicate search meets them in a
+    running district: one in 20 near the bench's compounds (a street's own month), the rest
+    spread over a 40 km square around it (the rest of the district's month)."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from jiayuan.cases.models import Case, Category, geo_cell_of
+    from jiayuan.cases.routing.synthetic import generate
+    from jiayuan.registry.models import Compound
+
+    rng = random.Random(seed)
+    cats = list(Category.objects.filter(active=True).values_list("pk", flat=True))
+    near = list(Compound.objects.exclude(lng=None).values_list("lng", "lat"))
+    lng0 = sum(c[0] for c in near) / len(near)
+    lat0 = sum(c[1] for c in near) / len(near)
+    texts = [r.text for r in generate(2000, seed=seed)]
+    now = timezone.now()
+    t0 = time.perf_counter()
+    batch: list[Case] = []
+    for i in range(n):
+        if i % 20 == 0:
+            lng, lat = rng.choice(near)
+            lng, lat = lng + rng.uniform(-0.003, 0.003), lat + rng.uniform(-0.003, 0.003)
+        else:
+            lng, lat = lng0 + rng.uniform(-0.2, 0.2), lat0 + rng.uniform(-0.18, 0.18)
+        batch.append(Case(
+            number=f"BL{i:09d}", channel="hotline_12345", category_id=rng.choice(cats),
+            description=rng.choice(texts), state="accepted", lng=lng, lat=lat,
+            geo_cell=geo_cell_of(lng, lat), path="",
+            reported_at=now - dt.timedelta(seconds=rng.uniform(3600, 30 * 86400)),
+            due_at=now + dt.timedelta(days=3), seq=1))
+        if len(batch) == 5000:
+            Case.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Case.objects.bulk_create(batch)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    print(f"loaded a backlog of {n} cases in {time.perf_counter() - t0:.1f} s")
+
+
 def train_classifier(folder: Path) -> str:
     from jiayuan.cases.routing.classifier import TextClassifier
     from jiayuan.cases.routing.synthetic import generate
@@ -286,6 +330,10 @@ def main() -> None:
     parser.add_argument("--scale", choices=("street", "pudong"), default="street")
     parser.add_argument("--batch", type=int, default=0,
                         help="cases per request to /cases/batch (0: one case per POST)")
+    parser.add_argument("--backlog", type=int, default=0,
+                        help="first load this many earlier cases of the past 30 days (about "
+                             "330,000 is a Pudong month), so the duplicate search meets a "
+                             "district's window")
     parser.add_argument("--profile", metavar="FILE",
                         help="instead: post --cases in this process under cProfile, save the "
                              "profile to FILE and print CPU and queries per case")
@@ -296,6 +344,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="jy-bench-intake-"))
     setup_django(url, str(folder))
     token, places = build(args.scale)
+    if args.backlog:
+        load_backlog(args.backlog)
     model = train_classifier(folder)
     if args.profile:
         from django.conf import settings

@@ -11,7 +11,9 @@ Units (who handles a case) are referred to by a *unit ref*: ``department:<code>`
 
 from __future__ import annotations
 
+import math
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,6 +79,23 @@ TIER_CHOICES = [(t.value, t.value) for t in Tier]
 RATING_CHOICES = [(r.value, r.value) for r in Rating]
 
 
+GEO_CELL_DEG = 0.01  # about 1.1 km of latitude, 0.95 km of longitude in Shanghai
+
+
+def geo_cell_of(lng: float | None, lat: float | None) -> int | None:
+    """The number of the ``GEO_CELL_DEG`` square holding a WGS-84 point (None without one)."""
+    if lng is None or lat is None:
+        return None
+    return math.floor(lat / GEO_CELL_DEG) * 100_000 + math.floor(lng / GEO_CELL_DEG)
+
+
+def geo_cells_of_box(lng_lo: float, lng_hi: float, lat_lo: float, lat_hi: float) -> list[int]:
+    """Every square that meets the box (a 1 km box in Shanghai meets 4 to 9)."""
+    lngs = range(math.floor(lng_lo / GEO_CELL_DEG), math.floor(lng_hi / GEO_CELL_DEG) + 1)
+    lats = range(math.floor(lat_lo / GEO_CELL_DEG), math.floor(lat_hi / GEO_CELL_DEG) + 1)
+    return [y * 100_000 + x for y in lats for x in lngs]
+
+
 class Case(models.Model):
     number = models.CharField(_("number"), max_length=24, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -92,6 +111,10 @@ class Case(models.Model):
     # Where (WGS-84) and what contains it.
     lng = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
+    # The 0.01° square holding (lng, lat) (see ``geo_cell_of``): with ``reported_at`` it is the
+    # index the duplicate search at intake reads, so it visits the squares around a new case,
+    # not the whole district's month. Kept in step with lng/lat by ``save``.
+    geo_cell = models.IntegerField(null=True, blank=True, editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
     grid_cell_code = models.CharField(max_length=40, blank=True)
     compound = models.ForeignKey("registry.Compound", on_delete=models.PROTECT, null=True,
@@ -171,10 +194,18 @@ class Case(models.Model):
             models.Index(fields=["lead_unit", "state"], name="case_lead_state_idx"),
             # The measures roll-up finds the cases changed since its last refresh.
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            models.Index(fields=["geo_cell", "reported_at"], name="case_geo_cell_idx"),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.geo_cell = geo_cell_of(self.lng, self.lat)
+        fields = kwargs.get("update_fields")
+        if fields is not None and ("lng" in fields or "lat" in fields):
+            kwargs["update_fields"] = [*fields, "geo_cell"]
+        super().save(*args, **kwargs)
 
 
 class CaseEvent(models.Model):

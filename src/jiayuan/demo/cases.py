@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.calendar import platform_calendar
-from jiayuan.cases.models import Case, CaseEvent, Category
+from jiayuan.cases.models import Case, CaseEvent, Category, geo_cell_of
 from jiayuan.cases.routing import synthetic
 from jiayuan.cases.routing.errors import NoRouteFound
 from jiayuan.cases.routing.table import Rule, load_rules, resolve
@@ -421,6 +421,7 @@ def generate_cases(seed: int, *, days: int = 365, per_day: float = 30.0,
                 routing_source="rule" if rule_id else "triage",
                 routing_confidence=1.0 if rule_id else None,
             )
+            case.geo_cell = geo_cell_of(case.lng, case.lat)  # bulk_create skips Case.save
             merge_into = None
             near = [j for j in recent.get(place.compound_id, [])
                     if planned[j].case.category_id == case.category_id

@@ -35,7 +35,7 @@ from django.db.models import FloatField, Func
 
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.cases import selectors
-from jiayuan.cases.models import Case, CaseEvent
+from jiayuan.cases.models import Case, CaseEvent, geo_cells_of_box
 from jiayuan.cases.services.transitions import act
 
 DEFAULTS: dict[str, float] = {
@@ -121,6 +121,7 @@ CANDIDATE_FIELDS: tuple[Any, ...] = ("pk", "lng", "lat", "compound_id", "categor
                                      "description", "number", "category__name",
                                      "category__major_name")
 MAX_CANDIDATES = 500
+MAX_COMPILED_CELLS = 16  # a larger radius than 1 km takes the ORM every time
 
 
 def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
@@ -134,7 +135,9 @@ def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
     near = None
     if v["box"] is not None:
         lng_lo, lng_hi, lat_lo, lat_hi = v["box"]
-        near = Q(lng__gte=lng_lo, lng__lte=lng_hi, lat__gte=lat_lo, lat__lte=lat_hi)
+        # The squares first: with reported_at they are the index that serves this query.
+        near = Q(geo_cell__in=v["cells"], lng__gte=lng_lo, lng__lte=lng_hi, lat__gte=lat_lo,
+                 lat__lte=lat_hi)
     if v["compound"]:
         same = Q(compound_id=v["compound"])
         near = same if near is None else near | same
@@ -150,21 +153,24 @@ _STAND_INS: dict[str, Any] = {
     "until": dt.datetime(1902, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     "closed_since": dt.datetime(1903, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     "lng_lo": -1001.25, "lng_hi": -1002.25, "lat_lo": -1003.25, "lat_hi": -1004.25,
+    **{f"cell{i}": -7_100_000 - i for i in range(MAX_COMPILED_CELLS)},
 }
-_compiled: dict[tuple[str, bool, bool, bool], tuple[str, list[Any]] | None] = {}
+_compiled: dict[tuple[str, bool, int, bool], tuple[str, list[Any]] | None] = {}
 
 
-def _compile(shape: tuple[str, bool, bool, bool]) -> tuple[str, list[Any]] | None:
+def _compile(shape: tuple[str, bool, int, bool]) -> tuple[str, list[Any]] | None:
     """(sql, params with each stand-in replaced by its slot name), or None when a stand-in
     cannot be found among the parameters (then the ORM runs every time)."""
     from django.db import connection
 
-    _, has_major, has_box, has_compound = shape
+    _, has_major, n_cells, has_compound = shape
+    has_box = n_cells > 0
     si = _STAND_INS
     sql, params = _candidate_query(AreaScope.all(), {
         "pk": si["pk"], "since": si["since"], "until": si["until"],
         "closed_since": si["closed_since"], "major": si["major"] if has_major else None,
         "box": (si["lng_lo"], si["lng_hi"], si["lat_lo"], si["lat_hi"]) if has_box else None,
+        "cells": [si[f"cell{i}"] for i in range(n_cells)],
         "compound": si["compound"] if has_compound else None}).query.sql_with_params()
     adapt = connection.ops.adapt_datetimefield_value
     wanted = {k: adapt(v) if isinstance(v, dt.datetime) else v for k, v in si.items()}
@@ -173,7 +179,7 @@ def _compile(shape: tuple[str, bool, bool, bool]) -> tuple[str, list[Any]] | Non
         name = next((k for k, v in wanted.items() if type(v) is type(param) and v == param),
                     None)
         slots.append(("slot", name) if name else ("value", param))
-    expected = 4 + has_major + 4 * has_box + has_compound
+    expected = 4 + has_major + 4 * has_box + n_cells + has_compound
     if sum(1 for kind, _ in slots if kind == "slot") != expected:
         return None
     return sql, slots
@@ -184,8 +190,11 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
 
     if not scope.everywhere or v["pk"] is None:
         return list(_candidate_query(scope, v))
-    shape = (connection.vendor, v["major"] is not None, v["box"] is not None,
-             bool(v["compound"]))
+    cells = v.get("cells") or []
+    if len(cells) > MAX_COMPILED_CELLS:
+        return list(_candidate_query(scope, v))
+    shape = (connection.vendor, v["major"] is not None,
+             len(cells) if v["box"] is not None else 0, bool(v["compound"]))
     if shape not in _compiled:
         _compiled[shape] = _compile(shape)
     compiled = _compiled[shape]
@@ -195,6 +204,7 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
     values = dict(v)
     if v["box"] is not None:
         values.update(zip(("lng_lo", "lng_hi", "lat_lo", "lat_hi"), v["box"], strict=True))
+        values.update({f"cell{i}": c for i, c in enumerate(cells)})
     adapt = connection.ops.adapt_datetimefield_value
     params = [payload if kind == "value" else
               adapt(values[payload]) if isinstance(values[payload], dt.datetime)
@@ -231,6 +241,7 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
     elif not case.compound_id:
         return []
     rows = _candidate_rows(scope, {
+        "cells": geo_cells_of_box(*box) if box is not None else [],
         "pk": case.pk, "since": case.reported_at - window, "until": case.reported_at + window,
         "closed_since": case.reported_at - dt.timedelta(days=cfg["closed_days"]),
         "major": major, "box": box, "compound": case.compound_id})

@@ -167,3 +167,18 @@ def test_the_best_few_are_the_head_of_the_full_ranking(tiny):
             head = find_duplicates(new, scope=AreaScope.all(), limit=limit)
             assert [(s.case.pk, s.score, s.reasons) for s in head] == \
                 [(s.case.pk, s.score, s.reasons) for s in everything[:limit]]
+
+
+def test_a_report_across_a_square_border_is_still_found(tiny):
+    """The search reads the 0.01° squares around the new case; one 100 m away on the other
+    side of a square's edge is still a candidate, and every opened case has its square."""
+    from jiayuan.cases.models import GEO_CELL_DEG, geo_cell_of
+
+    edge = (LNG // GEO_CELL_DEG + 1) * GEO_CELL_DEG  # the next square boundary east
+    west = report("楼下酒吧很吵", dlng=edge - LNG - 0.0005, days=-1)
+    east = report("楼下酒吧很吵到半夜", dlng=edge - LNG + 0.0005)
+    assert west.geo_cell != east.geo_cell
+    assert west.geo_cell == geo_cell_of(west.lng, west.lat)
+    assert Case.objects.get(pk=east.pk).geo_cell == geo_cell_of(east.lng, east.lat)
+    assert [s.case.pk for s in find_duplicates(east, scope=AreaScope.all())] == [west.pk]
+    assert Case.objects.filter(lat__isnull=False, geo_cell__isnull=True).count() == 0
