@@ -99,8 +99,9 @@ def build(scale: str) -> tuple[str, list[dict[str, object]]]:
 
 def load_backlog(n: int, seed: int = 5) -> None:
     """``n`` earlier cases over the past 30 days, as the duplicate search meets them in a
-    running district: one in 20 near the bench's compounds (a street's own month), the rest
-    spread over a 40 km square around it (the rest of the district's month)."""
+    running district: one in 60 near the bench's compounds (a street's own month: Pudong's
+    year is ~2 M cases, a street's ~60,000), the rest spread over a 40 km square around it
+    (the rest of the district's month)."""
     import datetime as dt
 
     from django.db import connection
@@ -120,7 +121,7 @@ def load_backlog(n: int, seed: int = 5) -> None:
     t0 = time.perf_counter()
     batch: list[Case] = []
     for i in range(n):
-        if i % 20 == 0:
+        if i % 60 == 0:
             lng, lat = rng.choice(near)
             lng, lat = lng + rng.uniform(-0.003, 0.003), lat + rng.uniform(-0.003, 0.003)
         else:

@@ -176,9 +176,12 @@ def _compile(shape: tuple[str, bool, int, bool]) -> tuple[str, list[Any]] | None
     wanted = {k: adapt(v) if isinstance(v, dt.datetime) else v for k, v in si.items()}
     slots: list[Any] = []
     for param in params:
-        name = next((k for k, v in wanted.items() if type(v) is type(param) and v == param),
-                    None)
-        slots.append(("slot", name) if name else ("value", param))
+        # The backend may wrap a value in a subclass (psycopg's Int4 for an IN list): the
+        # slot remembers the wrapper so each case's value is sent the same way.
+        name = next((k for k, v in wanted.items() if isinstance(param, type(v))
+                     and type(v) is not bool and v == param), None)
+        wrap = type(param) if name and type(param) is not type(wanted[name]) else None
+        slots.append(("slot", (name, wrap)) if name else ("value", param))
     expected = 4 + has_major + 4 * has_box + n_cells + has_compound
     if sum(1 for kind, _ in slots if kind == "slot") != expected:
         return None
@@ -206,9 +209,15 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
         values.update(zip(("lng_lo", "lng_hi", "lat_lo", "lat_hi"), v["box"], strict=True))
         values.update({f"cell{i}": c for i, c in enumerate(cells)})
     adapt = connection.ops.adapt_datetimefield_value
-    params = [payload if kind == "value" else
-              adapt(values[payload]) if isinstance(values[payload], dt.datetime)
-              else values[payload] for kind, payload in slots]
+    params = []
+    for kind, payload in slots:
+        if kind == "value":
+            params.append(payload)
+            continue
+        name, wrap = payload
+        value = values[name]
+        params.append(adapt(value) if isinstance(value, dt.datetime)
+                      else wrap(value) if wrap is not None else value)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()

@@ -182,3 +182,18 @@ def test_a_report_across_a_square_border_is_still_found(tiny):
     assert Case.objects.get(pk=east.pk).geo_cell == geo_cell_of(east.lng, east.lat)
     assert [s.case.pk for s in find_duplicates(east, scope=AreaScope.all())] == [west.pk]
     assert Case.objects.filter(lat__isnull=False, geo_cell__isnull=True).count() == 0
+
+
+def test_intake_reuses_its_compiled_candidate_query_and_finds_the_same(tiny):
+    """Intake runs the candidate query compiled once per shape with each case's values put in
+    (the ORM costs more than the query); it must compile (a backend wrapping a value would
+    otherwise send every case back to the ORM) and rank exactly as the ORM path does."""
+    from jiayuan.cases.services import duplicates
+
+    earlier = report("楼下酒吧很吵", dlng=0.001, days=-1)
+    new = report("楼下酒吧晚上很吵")
+    duplicates._compiled.clear()
+    at_intake = duplicates.suggest_at_intake(new)
+    assert duplicates._compiled and all(v is not None for v in duplicates._compiled.values())
+    assert [s["number"] for s in at_intake] == [earlier.number]
+    assert at_intake[0]["reasons"] == find_duplicates(new, scope=AreaScope.all())[0].reasons
