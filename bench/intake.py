@@ -11,7 +11,9 @@ a third placed by position, a third by home code, a third by address text; half 
 category (the classifier picks it); one case per POST, or ``--batch N`` cases per POST to
 ``/cases/batch`` (one transaction and one classifier call per batch, as the 12345 platform or a
 sensor gateway forwards work orders). Every case carries its own idempotency key; a final
-pass re-posts a sample of them and checks nothing new is created. Then it counts, in the
+pass re-posts a sample of them and checks nothing new is created. ``--backlog N`` first loads
+N earlier cases of the past 30 days (330,000 is a Pudong month), so the duplicate search at
+intake meets a running district's window instead of an empty table. Then it counts, in the
 database, the cases and their ``route`` events, and prints cases/s, latency p50/p95/p99 and
 the ratio to the 300 cases/s target (≥ 1 meets it).
 """
