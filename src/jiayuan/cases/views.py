@@ -352,30 +352,13 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
 # --- raising a council topic from a case (the council app, when installed) ------------------
 
 def _topic_councils(user: Any, case: Case) -> list[Any]:
-    """The councils of the case's area in which ``user`` may raise a topic: the council of
-    its neighbourhood, or, for a case above neighbourhood level, those inside its area."""
     from django.apps import apps
 
     if not apps.is_installed("jiayuan.council"):
         return []
-    from jiayuan.council import access
-    from jiayuan.council.models import Council
+    from jiayuan.council.selectors import councils_for_case
 
-    qs = Council.objects.select_related("neighbourhood").order_by("path")
-    if case.neighbourhood_id:
-        qs = qs.filter(neighbourhood_id=case.neighbourhood_id)
-    elif case.path:
-        qs = qs.filter(path__startswith=case.path)
-    else:
-        return []
-    out = []
-    for council in qs[:50]:
-        try:
-            access.require_take_part(user, council)
-        except DomainError:
-            continue
-        out.append(council)
-    return out
+    return councils_for_case(user, case)
 
 
 def _topic_context(user: Any, case: Case, **values: str) -> dict[str, Any]:
@@ -410,19 +393,11 @@ def raise_topic(request: HttpRequest, number: str) -> HttpResponse:
     councils = {str(c.pk): c for c in _topic_councils(request.user, case)}
     if chosen not in councils:
         raise Forbidden("您不能在该理事会提出议题")
-    council = councils[chosen]
-    from jiayuan.council.services.topics import raise_topic as council_raise_topic
+    from jiayuan.council.services.topics import raise_case_topic
 
-    entrance = compound = None
-    if case.entrance_id and case.neighbourhood_id == council.neighbourhood_id:
-        entrance = case.entrance
-    elif case.compound_id and case.compound.neighbourhood_id == council.neighbourhood_id:
-        compound = case.compound
     try:
-        topic, created = council_raise_topic(
-            council, title=title, body=body, actor=request.user, entrance=entrance,
-            compound=compound, source_case=case,
-            idempotency_key=f"cases.case:{case.pk}:council:{council.pk}")
+        topic, created = raise_case_topic(councils[chosen], case, title=title, body=body,
+                                          actor=request.user)
     except DomainError as exc:
         if exc.status in (403, 404):
             raise

@@ -48,9 +48,15 @@ def require_manage(user: Any, council: Any) -> None:
         raise Forbidden("只有本居民区工作人员可以执行此操作")
 
 
+def can_take_part(user: Any, council: Any) -> bool:
+    """May comment, claim, check in, raise topics and record needs in ``council``."""
+    return can_see(user, council) and (user.role in TAKE_PART_ROLES or user.is_superuser
+                                       or is_member(user, council))
+
+
 def require_take_part(user: Any, council: Any) -> None:
     require_see(user, council)
-    if not (user.role in TAKE_PART_ROLES or user.is_superuser or is_member(user, council)):
+    if not can_take_part(user, council):
         raise Forbidden("只有理事会成员和工作人员可以参与讨论")
 
 

@@ -39,6 +39,19 @@ def councils_for(user: Any) -> QuerySet[Council]:
         .order_by("path")
 
 
+def councils_for_case(user: Any, case: Any) -> list[Council]:
+    """The councils of a case's area in which ``user`` may raise it as a topic: the council of
+    its neighbourhood, or, for a case above neighbourhood level, those inside its area."""
+    qs = Council.objects.select_related("neighbourhood").order_by("path")
+    if case.neighbourhood_id:
+        qs = qs.filter(neighbourhood_id=case.neighbourhood_id)
+    elif case.path:
+        qs = qs.filter(path__startswith=case.path)
+    else:
+        return []
+    return [c for c in qs[:50] if access.can_take_part(user, c)]
+
+
 def council_for(user: Any, pk: int) -> Council:
     c = Council.objects.select_related("neighbourhood__subdistrict").filter(pk=pk).first()
     if c is None:

@@ -612,8 +612,7 @@ def _needs_context(request: HttpRequest, council: Council) -> dict[str, Any]:
                                         category=request.GET.get("category", "")),
             "categories": selectors.categories_of(council), "compounds": _compounds(council),
             "can_record": access.can_manage(request.user, council)
-            or access.is_member(request.user, council)
-            or request.user.role in access.TAKE_PART_ROLES, "form": {}}
+            or access.can_take_part(request.user, council), "form": {}}
 
 
 @require_GET

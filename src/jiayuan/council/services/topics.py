@@ -71,6 +71,21 @@ def _path_of(council: Council, compound: Any) -> str:
 
 
 @transaction.atomic
+def raise_case_topic(council: Council, case: Any, *, title: str, body: str,
+                     actor: Any) -> tuple[Topic, bool]:
+    """Put a case before ``council`` as a topic with the case as its source, placed at the
+    case's entrance or compound when that lies in the council's neighbourhood; once per case
+    and council (a repeat returns the first topic)."""
+    entrance = compound = None
+    if case.entrance_id and case.neighbourhood_id == council.neighbourhood_id:
+        entrance = case.entrance
+    elif case.compound_id and case.compound.neighbourhood_id == council.neighbourhood_id:
+        compound = case.compound
+    return raise_topic(council, title=title, body=body, actor=actor, entrance=entrance,
+                       compound=compound, source_case=case,
+                       idempotency_key=f"cases.case:{case.pk}:council:{council.pk}")
+
+
 def raise_topic(council: Council, *, title: str, body: str = "", actor: Any = None,
                 origin: str | None = None, entrance: Any = None, compound: Any = None,
                 raiser_name: str = "", raiser_phone: str = "", source_case: Any = None,
