@@ -24,6 +24,12 @@ from jiayuan.registry.models import (
 )
 
 
+def the_district() -> District | None:
+    """The district this deployment serves (one per deployment), or None before the registry
+    is loaded."""
+    return District.objects.order_by("id").first()
+
+
 def compounds(scope: AreaScope) -> QuerySet[Compound]:
     return scope.filter(Compound.objects.all())
 

@@ -8,7 +8,15 @@ from django.db.models import Count, Q, QuerySet
 
 from jiayuan.accounts.scope import scope_for
 from jiayuan.core.errors import Forbidden, NotFound
-from jiayuan.sensors.models import Alarm, AlarmState, Device, MaintenanceOrder, RejectedMessage
+from jiayuan.sensors.models import (
+    Alarm,
+    AlarmState,
+    Device,
+    KindRuleSettings,
+    MaintenanceOrder,
+    RejectedMessage,
+    RuleChange,
+)
 
 STAFF_ROLES = frozenset({"duty_officer", "neighbourhood_staff", "department_staff", "liaison",
                          "district_analyst", "admin"})
@@ -21,9 +29,14 @@ def require_staff(user: Any) -> None:
         raise Forbidden("只有工作人员可以查看设备与报警")
 
 
+def is_editor(user: Any) -> bool:
+    """May register devices and change rules (within their area)."""
+    return bool(getattr(user, "is_authenticated", False)
+                and (user.is_superuser or user.role in EDIT_ROLES))
+
+
 def require_editor(user: Any) -> None:
-    if not (getattr(user, "is_authenticated", False)
-            and (user.is_superuser or user.role in EDIT_ROLES)):
+    if not is_editor(user):
         raise Forbidden("只有值班长或管理员可以登记设备和修改规则")
 
 
@@ -91,3 +104,26 @@ def health_summary(user: Any) -> dict[str, Any]:
         "alarms_by_kind": list(open_alarms.values("device__kind").annotate(
             n=Count("id")).order_by("device__kind")),
     }
+
+
+# --- rule settings (written by services.rule_config) ------------------------------------------
+
+def kind_settings_rows() -> dict[str, KindRuleSettings]:
+    """The district's settings per device kind, with who changed them last."""
+    return {s.kind: s for s in KindRuleSettings.objects.select_related("changed_by")}
+
+
+def rule_history(*, kind: str = "", device_code: str = "", limit: int = 20) -> list[RuleChange]:
+    """The latest changes of a kind's settings (``kind``) or of a device's (``device_code``)."""
+    qs = RuleChange.objects.select_related("actor")
+    if device_code:
+        qs = qs.filter(target=RuleChange.Target.DEVICE, device_code=device_code)
+    else:
+        qs = qs.filter(target=RuleChange.Target.KIND, kind=kind)
+    return list(qs[:limit])
+
+
+def device_counts_by_kind(user: Any) -> dict[str, int]:
+    """How many devices of each kind lie in the user's area."""
+    return dict(devices_for(user).values_list("kind").annotate(n=Count("id")).values_list(
+        "kind", "n"))

@@ -167,10 +167,11 @@ def ensure_devices(n: int, *, prefix: str = "SIM", kinds: Sequence[str] = BENCH_
                    district: str | None = None) -> list[tuple[str, str, str]]:
     """Make sure ``n`` simulated devices exist (spread over the registry's entrances);
     returns (code, kind, district) of each. Bulk-created: fast for 10,000 devices."""
-    from jiayuan.registry.models import District, Entrance
+    from jiayuan.registry.models import Entrance
+    from jiayuan.registry.selectors import the_district
     from jiayuan.sensors.models import Device
 
-    d = District.objects.order_by("id").first()
+    d = the_district()
     dcode = district or (d.code if d else "310115")
     entrances = list(Entrance.objects.select_related("building__compound").order_by("id")[:500])
     codes = [f"{prefix}-{i:06d}" for i in range(n)]

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiayuan.core.errors import DomainError, NotFound
 from jiayuan.sensors import selectors
-from jiayuan.sensors.models import CAMERA_KIND, KindRuleSettings, RuleChange
+from jiayuan.sensors.models import CAMERA_KIND
 from jiayuan.sensors.services import alarms as alarm_services
 from jiayuan.sensors.services import devices as device_services
 from jiayuan.sensors.services import rule_config
@@ -75,25 +74,19 @@ def import_devices(request: HttpRequest) -> HttpResponse:
 # --- rules: kind settings and device overrides (services.rule_config) ------------------------
 
 def _kind_context(request: HttpRequest, kind: str) -> dict[str, Any]:
-    from jiayuan.sensors.rules.catalogue import load_device_kinds
-
-    kinds = load_device_kinds()
-    if kind not in kinds:
-        raise NotFound("未知的设备类型")
-    settings_row = KindRuleSettings.objects.select_related("changed_by").filter(
-        kind=kind).first()
+    device_kind = rule_config.device_kind(kind)  # NotFound for an unknown kind
+    settings_row = selectors.kind_settings_rows().get(kind)
     layer = dict(settings_row.overrides or {}) if settings_row else {}
     views, rule_set = rule_config.rule_views(kind, layer)
     return {
-        "kind": kinds[kind], "settings": settings_row, "rules": views,
+        "kind": device_kind, "settings": settings_row, "rules": views,
         "interval": rule_set.expected_interval_s,
         "interval_value": rule_config.number_text(rule_set.expected_interval_s),
         "interval_text": rule_config.duration(rule_set.expected_interval_s),
         "interval_changed": "expected_interval_s" in layer,
         "extra_json": _json(layer.get("extra_rules")),
         "may_edit": rule_config.may_edit_kinds(request.user),
-        "history": RuleChange.objects.select_related("actor").filter(
-            target=RuleChange.Target.KIND, kind=kind)[:20],
+        "history": selectors.rule_history(kind=kind),
         "severities": list(rule_config.SEVERITY_LABELS.items()),
         "error": "",
     }
@@ -123,7 +116,7 @@ def rules_index(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("device", "").strip()
     if code:
         return redirect("sensors:device_rules", code=code)
-    rows = {s.kind: s for s in KindRuleSettings.objects.select_related("changed_by")}
+    rows = selectors.kind_settings_rows()
     kinds = []
     for kind in load_device_kinds().values():
         layer = dict(rows[kind.code].overrides or {}) if kind.code in rows else {}
@@ -131,8 +124,7 @@ def rules_index(request: HttpRequest) -> HttpResponse:
         kinds.append({"kind": kind, "rules": views, "settings": rows.get(kind.code),
                       "interval_text": rule_config.duration(rule_set.expected_interval_s),
                       "devices": 0})
-    counts = dict(selectors.devices_for(request.user).values_list("kind").annotate(
-        n=Count("id")).values_list("kind", "n"))
+    counts = selectors.device_counts_by_kind(request.user)
     for k in kinds:
         k["devices"] = counts.get(k["kind"].code, 0)
     return render(request, "sensors/rules.html", {
@@ -179,10 +171,8 @@ def _device_context(request: HttpRequest, code: str) -> dict[str, Any]:
     kind_layer = rule_config.kind_settings(device.kind)
     own = rule_config.device_overrides(device)
     views, rule_set = rule_config.rule_views(device.kind, kind_layer, own)
-    from jiayuan.sensors.rules.catalogue import load_device_kinds
-
     return {
-        "device": device, "kind": load_device_kinds()[device.kind], "rules": views,
+        "device": device, "kind": rule_config.device_kind(device.kind), "rules": views,
         "interval": rule_set.expected_interval_s,
         "interval_value": rule_config.number_text(rule_set.expected_interval_s),
         "interval_text": rule_config.duration(rule_set.expected_interval_s),
@@ -191,8 +181,7 @@ def _device_context(request: HttpRequest, code: str) -> dict[str, Any]:
         "kind_extra": [v for v in rule_config.rule_views(device.kind, kind_layer)[0]
                        if v.extra],
         "may_edit": rule_config.may_edit_device(request.user, device),
-        "history": RuleChange.objects.select_related("actor").filter(
-            target=RuleChange.Target.DEVICE, device_code=device.code)[:20],
+        "history": selectors.rule_history(device_code=device.code),
         "severities": list(rule_config.SEVERITY_LABELS.items()),
         "error": "",
     }

@@ -27,7 +27,7 @@ from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
 from jiayuan.registry.geo import CoordinateError
-from jiayuan.registry.models import District, Entrance, Neighbourhood, Subdistrict
+from jiayuan.registry.models import Entrance, Neighbourhood, Subdistrict
 
 MAX_DESCRIPTION = 2000
 
@@ -166,7 +166,9 @@ def _path_of(place: dict[str, Any]) -> str:
     pending = _pending.get()
     if pending is not None and pending.district_path is not None:
         return pending.district_path
-    district = District.objects.order_by("id").first()
+    from jiayuan.registry.selectors import the_district
+
+    district = the_district()
     path = district.path if district else ""
     if pending is not None:
         pending.district_path = path

@@ -10,7 +10,8 @@ from typing import Any
 from django.db import transaction
 
 from jiayuan.core.errors import DomainError, ValidationFailed
-from jiayuan.registry.models import Building, Compound, District, Entrance
+from jiayuan.registry.models import Building, Compound, Entrance
+from jiayuan.registry.selectors import the_district
 from jiayuan.sensors.messages import _DEVICE_RE, _DISTRICT_RE
 from jiayuan.sensors.models import CAMERA_KIND, Device
 from jiayuan.sensors.rules.catalogue import load_device_kinds
@@ -122,7 +123,7 @@ def _path_of_point(x: float, y: float) -> str:
             return str(Neighbourhood.objects.get(code=loc.neighbourhood).path)
         if loc.subdistrict:
             return str(Subdistrict.objects.get(code=loc.subdistrict).path)
-    district = District.objects.order_by("id").first()
+    district = the_district()
     return district.path if district else ""
 
 
@@ -140,7 +141,7 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
                                details={"kind": sorted([*kinds, CAMERA_KIND])})
     district = str(values.get("district_code") or "").strip()
     if not district:
-        d = District.objects.order_by("id").first()
+        d = the_district()
         district = d.code if d else ""
     if not _DISTRICT_RE.fullmatch(district):
         raise ValidationFailed("区划代码应为 6 位数字", details={"district_code": [district]})

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from jiayuan.accounts.scope import scope_for
 from jiayuan.core.errors import Forbidden, ValidationFailed
+from jiayuan.registry.selectors import the_district
 from jiayuan.sensors.models import CAMERA_KIND, Device, KindRuleSettings, RuleChange
 from jiayuan.sensors.rules.catalogue import load_device_kinds, rule_set_for
 from jiayuan.sensors.rules.model import (
@@ -180,35 +181,25 @@ def rule_sets_by_code(codes: Iterable[str]) -> dict[str, RuleSet | None]:
 
 # --- who may edit -----------------------------------------------------------------------------
 
-def _is_editor(user: Any) -> bool:
-    from jiayuan.sensors.selectors import EDIT_ROLES
-
-    return bool(getattr(user, "is_authenticated", False)
-                and (user.is_superuser or user.role in EDIT_ROLES))
-
-
-def _district_path() -> str | None:
-    from jiayuan.registry.models import District
-
-    d = District.objects.order_by("id").only("path").first()
-    return d.path if d else None
-
-
 def may_edit_kinds(user: Any) -> bool:
     """The kind settings hold for the whole district: only device editors (duty officers,
     administrators) whose area is the whole district may change them."""
-    if not _is_editor(user):
+    from jiayuan.sensors.selectors import is_editor
+
+    if not is_editor(user):
         return False
     scope = scope_for(user)
     if scope.everywhere:
         return True
     path = _district_path()
-    return path is not None and scope.covers(path)
+    return bool(path) and scope.covers(path)
 
 
 def may_edit_device(user: Any, device: Device) -> bool:
     """Device editors whose area holds the device."""
-    return _is_editor(user) and scope_for(user).covers(device.path)
+    from jiayuan.sensors.selectors import is_editor
+
+    return is_editor(user) and scope_for(user).covers(device.path)
 
 
 def require_edit_kinds(user: Any) -> None:
@@ -217,8 +208,9 @@ def require_edit_kinds(user: Any) -> None:
 
 
 def require_edit_device(user: Any, device: Device) -> None:
-    if not _is_editor(user):
-        raise Forbidden("只有值班长或管理员可以登记设备和修改规则")
+    from jiayuan.sensors.selectors import require_editor
+
+    require_editor(user)
     scope_for(user).require(device.path)
 
 
@@ -256,7 +248,12 @@ def _log(*, actor: Any, target: str, kind: str, before: Any, after: Any, device:
         at=timezone.now(), actor=actor if getattr(actor, "pk", None) else None, target=target,
         kind=kind, device_code=device.code if device is not None else "", before=before,
         after=after, note=note[:200],
-        path=device.path if device is not None else (_district_path() or ""))
+        path=device.path if device is not None else _district_path())
+
+
+def _district_path() -> str:
+    district = the_district()
+    return district.path if district else ""
 
 
 @transaction.atomic
@@ -462,7 +459,8 @@ def _apply(params: dict[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _kind(kind: str) -> DeviceKind:
+def device_kind(kind: str) -> DeviceKind:
+    """The catalogue's device kind ``kind``; an unknown one is NotFound."""
     kinds = load_device_kinds()
     if kind not in kinds:
         from jiayuan.core.errors import NotFound
@@ -474,7 +472,7 @@ def _kind(kind: str) -> DeviceKind:
 def layered_params(kind: str, *layers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Per catalogue rule (short id): its parameters after the given override layers."""
     out: dict[str, dict[str, Any]] = {}
-    for rule in _kind(kind).rules:
+    for rule in device_kind(kind).rules:
         short = rule.id.split(".", 1)[1]
         p = _params(rule)
         for layer in layers:
@@ -488,7 +486,7 @@ def layered_params(kind: str, *layers: Mapping[str, Any]) -> dict[str, dict[str,
 def rule_views(kind: str, *layers: Mapping[str, Any]) -> tuple[list[RuleView], RuleSet]:
     """The rules of ``kind`` after ``layers`` (kind settings, then a device's), in plain
     words, each marked when the last layer changed it; disabled rules are listed too."""
-    dk = _kind(kind)
+    dk = device_kind(kind)
     merged: dict[str, Any] = {}
     for layer in layers:
         merged = merge_overrides(merged, layer)
@@ -549,7 +547,7 @@ def overrides_from_form(kind: str, data: Mapping[str, Any],
     Refuses unreadable numbers with the field's name; the values are checked afterwards by
     the service, through the rules code."""
     below = list(below)
-    dk = _kind(kind)
+    dk = device_kind(kind)
     base = layered_params(kind, *below)
     rules: dict[str, Any] = {}
     for rule in dk.rules:
