@@ -259,11 +259,8 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
                                      WEIGHTS["recency"], WEIGHTS["text"])
     min_score = cfg["min_score"]
     # Plain locals for the loop below (it runs for every candidate of every new case).
-    my_lng, my_compound, my_category = case.lng, case.compound_id, case.category_id
-    p1 = cos_p1 = 0.0
-    if has_point:
-        p1 = math.radians(case.lat)
-        cos_p1 = math.cos(p1)
+    my_lng, my_lat = case.lng, case.lat
+    my_compound, my_category = case.compound_id, case.category_id
     # (score without text, row, distance, days, closeness, category, recency) of every
     # candidate near enough.
     partial: list[tuple[float, tuple[Any, ...], float | None, float, float, float, float]] = []
@@ -271,11 +268,7 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
         _, lng, lat, compound_id, category_id, major_code, epoch = row[:7]
         dist: float | None = None
         if has_point and lng is not None and lat is not None:
-            # distance_m inlined: this loop runs for every candidate of every new case
-            p2 = math.radians(lat)
-            a = math.sin((p2 - p1) / 2) ** 2 + cos_p1 * math.cos(p2) * math.sin(
-                math.radians(lng - my_lng) / 2) ** 2
-            dist = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+            dist = distance_m(my_lng, my_lat, lng, lat)
             if dist > radius:
                 continue
             closeness = 1.0 - dist / radius

@@ -358,15 +358,7 @@ def _place_kinds(case: Case) -> set[str]:
 def _unit(table_ref: str, case: Case) -> str | None:
     """``concrete_unit`` for the case's place, once per (reference, place) in a batch."""
     batch = _batch.get()
-    # What the answer depends on: the neighbourhood for a station, the subdistrict else.
-    kind, _, name = table_ref.partition(":")
-    if kind in units.KINDS:
-        key: tuple[str, int | None, int | None] = (table_ref, None, None)
-    elif kind == "role" and name in ("joint_station", "residents_committee",
-                                     "property_company"):
-        key = (table_ref, case.neighbourhood_id, None)
-    else:
-        key = (table_ref, None, case.subdistrict_id)
+    key = (table_ref, case.neighbourhood_id, case.subdistrict_id)  # all it depends on
     if batch is not None and key in batch.units:
         return batch.units[key]
     unit = concrete_unit(table_ref, neighbourhood=case.neighbourhood,
@@ -393,15 +385,6 @@ def _outcome(case: Case, d: Decision, given: bool,
         confidence=1.0 if given else (s.confidence if s else None), category=d.category,
         tier=d.route.tier, lead_unit=lead, assisting_units=assisting, rule_id=d.route.rule_id,
         address_match=address, alternatives=alts)
-
-
-def _possible_duplicates(case: Case,
-                         numbers: dict[int, str] | None = None) -> tuple[dict[str, Any], ...]:
-    """The three likeliest earlier reports of the same problem (staff radius, whole district):
-    suggested at intake so the dispatcher can merge (并单) instead of dispatching twice."""
-    from jiayuan.cases.services.duplicates import suggest_at_intake
-
-    return suggest_at_intake(case, numbers=numbers, limit=3)
 
 
 def routing_event(case: Case) -> CaseEvent | None:
@@ -451,7 +434,7 @@ def route_fresh_case(locked: Case, *, keep_tier: bool = False,
     """The body of :func:`route_new_case` for a saved case the caller holds and knows
     unrouted (no lock, no re-read needed). Updates ``locked`` in place."""
     outcome, fields = plan_route(locked, keep_tier=keep_tier, keep_deadline=keep_deadline)
-    outcome = replace(outcome, possible_duplicates=_possible_duplicates(locked))
+    outcome = with_duplicates(locked, outcome)
     locked.seq += 1
     locked.save(update_fields=[*fields, "seq", "updated_at"])
     route_event(locked, outcome).save(force_insert=True)
@@ -496,9 +479,14 @@ def plan_route(case: Case, *, keep_tier: bool = False,
 
 def with_duplicates(case: Case, outcome: RoutingOutcome,
                     numbers: dict[int, str] | None = None) -> RoutingOutcome:
-    """``outcome`` with the saved ``case``'s likely duplicates (``numbers``: final numbers
-    of cases opened earlier in the same batch)."""
-    return replace(outcome, possible_duplicates=_possible_duplicates(case, numbers))
+    """``outcome`` with the saved ``case``'s three likeliest earlier reports of the same
+    problem (staff radius, whole district), so the dispatcher can merge (并单) instead of
+    dispatching twice (``numbers``: final numbers of cases opened earlier in the same
+    batch)."""
+    from jiayuan.cases.services.duplicates import suggest_at_intake
+
+    return replace(outcome, possible_duplicates=suggest_at_intake(case, numbers=numbers,
+                                                                  limit=3))
 
 
 def route_event(case: Case, outcome: RoutingOutcome) -> CaseEvent:
