@@ -11,19 +11,22 @@ hypothesis_settings.load_profile("jiayuan")
 
 
 @pytest.fixture(autouse=True)
-def _reinstall_default_categories(request, django_db_blocker):
-    """Transactional tests end by emptying every table, including the category dictionary a
-    data migration installed; put it back so later tests see what a real database has."""
-    yield
+def _default_categories(request):
+    """Every test with a database starts with the category dictionary a data migration
+    installs. Transactional tests end by emptying every table, that dictionary included, and
+    pytest-django flushes after this fixture's teardown would run, so the dictionary is put
+    back at the start of each test that uses the database, once its database is set up."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and (marker.kwargs.get("transaction") or
-                                     (len(marker.args) > 0 and marker.args[0])))
-    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
-        with django_db_blocker.unblock():
-            from jiayuan.cases.models import Category
-            from jiayuan.cases.services.catalogue import install_default_categories
+    if marker is None and not {"db", "transactional_db", "live_server"} & set(
+            request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    from jiayuan.cases.models import Category
+    from jiayuan.cases.services.catalogue import install_default_categories
 
-            install_default_categories(Category)
+    install_default_categories(Category)
+    yield
 
 
 @pytest.fixture
