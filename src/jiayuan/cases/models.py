@@ -195,6 +195,10 @@ class Case(models.Model):
             # The measures roll-up finds the cases changed since its last refresh.
             models.Index(fields=["updated_at"], name="case_updated_idx"),
             models.Index(fields=["geo_cell", "reported_at"], name="case_geo_cell_idx"),
+            # The duplicate search of a case with a category: squares, major class's
+            # categories and time window, all in the index.
+            models.Index(fields=["geo_cell", "category", "reported_at"],
+                         name="case_geo_cell_cat_idx"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,9 @@ from jiayuan.registry.models import (
     District,
     Entrance,
     GridCell,
+    JointStation,
     Neighbourhood,
+    OperationsCentre,
     RegistryEvent,
     Subdistrict,
 )
@@ -91,11 +93,22 @@ _lock = threading.Lock()
 
 def _registry_version() -> tuple[Any, ...]:
     """Changes whenever a polygon-bearing table changes (count and newest update)."""
+    return tables_version(GridCell, Compound, Neighbourhood, Subdistrict)
+
+
+def units_version() -> tuple[Any, ...]:
+    """Changes whenever a unit a case can be routed to is added, removed or saved
+    (departments, joint stations, operations centres): a cache key for answers built from
+    them, such as routing's "which unit of this kind serves this place"."""
+    return tables_version(Department, JointStation, OperationsCentre)
+
+
+def tables_version(*models: Any) -> tuple[Any, ...]:
+    """(count, newest ``updated_at``) of each model's table, in one round trip (this runs at
+    every case intake)."""
     from django.db import connection
 
-    # One round trip: this runs at every case intake.
-    tables = [connection.ops.quote_name(m._meta.db_table)
-              for m in (GridCell, Compound, Neighbourhood, Subdistrict)]
+    tables = [connection.ops.quote_name(m._meta.db_table) for m in models]
     sql = " UNION ALL ".join(
         f"SELECT {i}, COUNT(*), MAX(updated_at) FROM {t}"  # noqa: S608 - our own table names
         for i, t in enumerate(tables))

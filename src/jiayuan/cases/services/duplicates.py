@@ -24,7 +24,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -55,11 +55,14 @@ def config() -> dict[str, float]:
     return {**DEFAULTS, **getattr(settings, "JIAYUAN", {}).get("DUPLICATES", {})}
 
 
+RAD = math.pi / 180  # what math.radians multiplies by
+
+
 def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     """Great-circle distance in metres (haversine, WGS-84 mean radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    p1, p2 = lat1 * RAD, lat2 * RAD
+    s_lat, s_lng = math.sin((p2 - p1) / 2), math.sin((lng2 - lng1) * RAD / 2)
+    a = s_lat * s_lat + math.cos(p1) * math.cos(p2) * s_lng * s_lng
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
@@ -82,7 +85,8 @@ def text_similarity(a: str | frozenset[str], b: str | frozenset[str]) -> float:
     y = b if isinstance(b, frozenset) else bigrams(b)
     if not x or not y:
         return 0.0
-    return len(x & y) / len(x | y)
+    shared = len(x & y)
+    return shared / (len(x) + len(y) - shared)  # |x ∪ y| without building it
 
 
 @dataclass(frozen=True)
@@ -115,13 +119,12 @@ class Epoch(Func):
 
 
 # The columns scoring and its reasons need, in this order (a full ``Case`` is loaded only for
-# the winners).
+# the winners). The categories' classes and names come from the (small) catalogue, not a join.
 CANDIDATE_FIELDS: tuple[Any, ...] = ("pk", "lng", "lat", "compound_id", "category_id",
-                                     "category__major_code", Epoch("reported_at"), "state",
-                                     "description", "number", "category__name",
-                                     "category__major_name")
+                                     Epoch("reported_at"), "state", "description", "number")
 MAX_CANDIDATES = 500
 MAX_COMPILED_CELLS = 16  # a larger radius than 1 km takes the ORM every time
+MAX_COMPILED_MEMBERS = 40  # categories of one major class; more take the ORM every time
 
 
 def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
@@ -131,7 +134,11 @@ def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
 
     qs = selectors.duplicate_candidates(
         scope, Case(pk=v["pk"]), since=v["since"], until=v["until"],
-        closed_since=v["closed_since"], major_code=v["major"])
+        closed_since=v["closed_since"], major_code=None)
+    if v["major"]:
+        # The major class as its categories' ids: then (geo_cell, category_id, reported_at)
+        # serves the query from the index alone, instead of every case of the squares.
+        qs = qs.filter(category_id__in=v["members"])
     near = None
     if v["box"] is not None:
         lng_lo, lng_hi, lat_lo, lat_hi = v["box"]
@@ -154,21 +161,23 @@ _STAND_INS: dict[str, Any] = {
     "closed_since": dt.datetime(1903, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     "lng_lo": -1001.25, "lng_hi": -1002.25, "lat_lo": -1003.25, "lat_hi": -1004.25,
     **{f"cell{i}": -7_100_000 - i for i in range(MAX_COMPILED_CELLS)},
+    **{f"member{i}": -7_200_000 - i for i in range(MAX_COMPILED_MEMBERS)},
 }
-_compiled: dict[tuple[str, bool, int, bool], tuple[str, list[Any]] | None] = {}
+_compiled: dict[tuple[str, int, int, bool], tuple[str, list[Any]] | None] = {}
 
 
-def _compile(shape: tuple[str, bool, int, bool]) -> tuple[str, list[Any]] | None:
+def _compile(shape: tuple[str, int, int, bool]) -> tuple[str, list[Any]] | None:
     """(sql, params with each stand-in replaced by its slot name), or None when a stand-in
     cannot be found among the parameters (then the ORM runs every time)."""
     from django.db import connection
 
-    _, has_major, n_cells, has_compound = shape
+    _, n_members, n_cells, has_compound = shape
     has_box = n_cells > 0
     si = _STAND_INS
     sql, params = _candidate_query(AreaScope.all(), {
         "pk": si["pk"], "since": si["since"], "until": si["until"],
-        "closed_since": si["closed_since"], "major": si["major"] if has_major else None,
+        "closed_since": si["closed_since"], "major": si["major"] if n_members else None,
+        "members": [si[f"member{i}"] for i in range(n_members)],
         "box": (si["lng_lo"], si["lng_hi"], si["lat_lo"], si["lat_hi"]) if has_box else None,
         "cells": [si[f"cell{i}"] for i in range(n_cells)],
         "compound": si["compound"] if has_compound else None}).query.sql_with_params()
@@ -182,7 +191,7 @@ def _compile(shape: tuple[str, bool, int, bool]) -> tuple[str, list[Any]] | None
                      and type(v) is not bool and v == param), None)
         wrap = type(param) if name and type(param) is not type(wanted[name]) else None
         slots.append(("slot", (name, wrap)) if name else ("value", param))
-    expected = 4 + has_major + 4 * has_box + n_cells + has_compound
+    expected = 4 + n_members + 4 * has_box + n_cells + has_compound
     if sum(1 for kind, _ in slots if kind == "slot") != expected:
         return None
     return sql, slots
@@ -194,9 +203,10 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
     if not scope.everywhere or v["pk"] is None:
         return list(_candidate_query(scope, v))
     cells = v.get("cells") or []
-    if len(cells) > MAX_COMPILED_CELLS:
+    members = v["members"] if v["major"] else []
+    if len(cells) > MAX_COMPILED_CELLS or len(members) > MAX_COMPILED_MEMBERS:
         return list(_candidate_query(scope, v))
-    shape = (connection.vendor, v["major"] is not None,
+    shape = (connection.vendor, len(members),
              len(cells) if v["box"] is not None else 0, bool(v["compound"]))
     if shape not in _compiled:
         _compiled[shape] = _compile(shape)
@@ -208,6 +218,7 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
     if v["box"] is not None:
         values.update(zip(("lng_lo", "lng_hi", "lat_lo", "lat_hi"), v["box"], strict=True))
         values.update({f"cell{i}": c for i, c in enumerate(cells)})
+    values.update({f"member{i}": m for i, m in enumerate(members)})
     adapt = connection.ops.adapt_datetimefield_value
     params = []
     for kind, payload in slots:
@@ -229,8 +240,32 @@ def _candidate_rows(scope: AreaScope, v: dict[str, Any]) -> list[tuple[Any, ...]
 _Ranked = tuple[float, float, int, float | None, float, float, list[str], str]
 
 
-def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> list[_Ranked]:
-    """The ``limit`` best candidates for ``case``, best first, from one query.
+def candidate_row(case: Case) -> tuple[Any, ...]:
+    """``case`` as a candidate row (``CANDIDATE_FIELDS``), for a case of an intake batch
+    that is not written yet (see ``earlier`` of :func:`suggest_at_intake`)."""
+    return (case.pk, case.lng, case.lat, case.compound_id, case.category_id,
+            case.reported_at.timestamp(), case.state, case.description, case.number)
+
+
+def _unsaved_rows(case: Case, earlier: Sequence[tuple[Any, ...]], *, since: dt.datetime,
+                  until: dt.datetime, major: str | None,
+                  classes: Mapping[int, tuple[str, str, str]]) -> list[tuple[Any, ...]]:
+    """The rows of ``earlier`` (cases opened earlier in the same intake batch and not
+    written yet) that pass the filters of ``selectors.duplicate_candidates`` (window, open,
+    major class; nearness is judged by the ranking, as for the query's rows)."""
+    from jiayuan.cases.lifecycle import OPEN_STATES
+
+    open_states = {s.value for s in OPEN_STATES}
+    lo, hi = since.timestamp(), until.timestamp()
+    return [row for row in earlier
+            if row[0] != case.pk and row[6] in open_states and lo <= row[5] <= hi
+            and (not major or (row[4] is not None and classes.get(row[4], ("",))[0] == major))]
+
+
+def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int,
+            earlier: Sequence[tuple[Any, ...]] = ()) -> list[_Ranked]:
+    """The ``limit`` best candidates for ``case``, best first, from one query (and
+    ``earlier``: cases of the same intake batch not written yet).
 
     Every candidate's score without the text (closeness, category, recency) is cheap; the text
     similarity is taken in decreasing order of that part and stops as soon as even a perfect
@@ -249,11 +284,20 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
         box = (case.lng - dlng, case.lng + dlng, case.lat - dlat, case.lat + dlat)
     elif not case.compound_id:
         return []
+    since, until = case.reported_at - window, case.reported_at + window
+    from jiayuan.cases.services.routing import category_classes
+
+    classes = category_classes()  # id → (major code, name, major name)
     rows = _candidate_rows(scope, {
         "cells": geo_cells_of_box(*box) if box is not None else [],
-        "pk": case.pk, "since": case.reported_at - window, "until": case.reported_at + window,
+        "pk": case.pk, "since": since, "until": until,
         "closed_since": case.reported_at - dt.timedelta(days=cfg["closed_days"]),
-        "major": major, "box": box, "compound": case.compound_id})
+        "major": major, "box": box,
+        "members": sorted(pk for pk, c in classes.items() if c[0] == major) if major else [],
+        "compound": case.compound_id})
+    if earlier:
+        rows += _unsaved_rows(case, earlier, since=since, until=until, major=major,
+                              classes=classes)
     t0 = case.reported_at.timestamp()
     w_close, w_cat, w_rec, w_text = (WEIGHTS["closeness"], WEIGHTS["category"],
                                      WEIGHTS["recency"], WEIGHTS["text"])
@@ -261,11 +305,12 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
     # Plain locals for the loop below (it runs for every candidate of every new case).
     my_lng, my_lat = case.lng, case.lat
     my_compound, my_category = case.compound_id, case.category_id
+    no_class = ("", "", "")
     # (score without text, row, distance, days, closeness, category, recency) of every
     # candidate near enough.
     partial: list[tuple[float, tuple[Any, ...], float | None, float, float, float, float]] = []
     for row in rows:
-        _, lng, lat, compound_id, category_id, major_code, epoch = row[:7]
+        _, lng, lat, compound_id, category_id, epoch = row[:6]
         dist: float | None = None
         if has_point and lng is not None and lat is not None:
             dist = distance_m(my_lng, my_lat, lng, lat)
@@ -277,39 +322,41 @@ def _ranked(case: Case, *, scope: AreaScope, for_staff: bool, limit: int) -> lis
         else:
             continue
         cat = 1.0 if my_category and my_category == category_id else (
-            0.5 if major and major_code == major else 0.0)
+            0.5 if major and classes.get(category_id, no_class)[0] == major else 0.0)
         days = abs(t0 - epoch) / 86400
         recency = max(0.0, 1.0 - days / window_days)
         partial.append((w_close * closeness + w_cat * cat + w_rec * recency, row, dist, days,
                         closeness, cat, recency))
     partial.sort(key=lambda t: -t[0])
     mine = bigrams(case.description)
+    grams = bigrams
     best: list[tuple[float, float, int, float, tuple[Any, ...], float | None, float]] = []
     for base, row, dist, days, closeness, cat, recency in partial:
         # Rounded scores tie-break on time, so keep anything within 0.001 of the cut.
         cut = max(min_score, best[limit - 1][0] - 0.001) if len(best) >= limit else min_score
         if base + w_text < cut:
             break
-        sim = text_similarity(mine, bigrams(row[8]))
+        sim = text_similarity(mine, grams(row[7]))
         score = w_text * sim + w_close * closeness + w_cat * cat + w_rec * recency
         if score >= min_score:
-            best.append((round(score, 3), row[6], row[0], sim, row, dist, days))
+            best.append((round(score, 3), row[5], row[0], sim, row, dist, days))
             best.sort(key=lambda t: (-t[0], t[1], t[2]))
             del best[limit:]
     if not best:
         return []
     out: list[_Ranked] = []
     for score, epoch, pk, sim, row, dist, days in best:
-        number, cat_name, major_name = row[9:12]
+        number = row[8]
+        their_major, cat_name, major_name = classes.get(row[4], no_class)
         reasons = [f"相距约 {round(dist)} 米" if dist is not None else "同一小区"]
         if case.category_id and case.category_id == row[4]:
             reasons.append(f"同一类别（{cat_name}）")
-        elif major and row[5] == major:
+        elif major and their_major == major:
             reasons.append(f"同一大类（{major_name}）")
         reasons.append(f"相隔 {days:.0f} 天" if days >= 1 else "同一天内")
         if sim >= 0.2:
             reasons.append(f"描述相似（{sim:.0%}）")
-        if row[7] in ("closed", "rated"):
+        if row[6] in ("closed", "rated"):
             reasons.append("近期已结案")
         out.append((score, epoch, pk, None if dist is None else round(dist, 1), round(days, 2),
                     round(sim, 3), reasons, number))
@@ -331,16 +378,19 @@ def find_duplicates(case: Case, *, scope: AreaScope, for_staff: bool = True,
 
 
 def suggest_at_intake(case: Case, *, numbers: Mapping[int, str] | None = None,
+                      earlier: Sequence[tuple[Any, ...]] = (),
                       limit: int = 3) -> tuple[dict[str, Any], ...]:
     """The ``limit`` likeliest earlier reports of ``case`` (staff radius, whole district) as
     ``{"number", "score", "reasons"}``, for the routing event: the same ranking as
     :func:`find_duplicates` in one query, loading no case. ``numbers`` gives the final
-    numbers of cases opened earlier in the same batch (their rows are numbered when the
-    batch is written)."""
+    numbers of cases opened earlier in the same batch whose rows are numbered when the batch
+    is written; ``earlier`` the rows (:func:`candidate_row`) of the batch's cases not
+    written at all yet (they count as if they were)."""
     numbers = numbers or {}
     return tuple({"number": numbers.get(pk, number), "score": score, "reasons": reasons}
                  for score, _, pk, _, _, _, reasons, number in _ranked(
-                     case, scope=AreaScope.all(), for_staff=True, limit=limit))
+                     case, scope=AreaScope.all(), for_staff=True, limit=limit,
+                     earlier=earlier))
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -157,6 +157,7 @@ def clear_caches() -> None:
         _model_cache.update(key=None, model=None)
         _matcher_cache.update(key=None, matcher=None)
         _compounds.clear()
+        _units.update(key=None, units={})
         _default_rules = None
 
 
@@ -220,8 +221,9 @@ class _Batch:
 
     model: _Precomputed | None
     rules: list[Rule]
-    units: dict[tuple[str, int | None, int | None], str | None] = field(default_factory=dict)
+    units: dict[tuple[str, int | None, int | None], str | None]
     categories: dict[str, Category | None] = field(default_factory=dict)
+    classes: dict[int, tuple[str, str, str]] | None = None
     compounds: dict[str, Compound] = field(default_factory=dict)
     matcher: AddressMatcher | None = None
 
@@ -238,7 +240,7 @@ def routing_batch(texts: list[str]) -> Iterator[None]:
     model = load_model()
     token = _batch.set(_Batch(
         model=_Precomputed(model, texts) if model is not None and model.is_fitted else None,
-        rules=current_rules()))
+        rules=current_rules(), units=_units_cache()))
     try:
         yield
     finally:
@@ -253,6 +255,19 @@ def active_category(code: str) -> Category | None:
     if not batch.categories:  # the whole (small) catalogue, once per batch
         batch.categories = {c.code: c for c in Category.objects.filter(active=True)}
     return batch.categories.get(code)
+
+
+def category_classes() -> dict[int, tuple[str, str, str]]:
+    """Every category (active or not) by id: (major class code, name, major class name);
+    read once per batch inside one."""
+    batch = _batch.get()
+    if batch is not None and batch.classes is not None:
+        return batch.classes
+    classes = {pk: (major, name, major_name) for pk, major, name, major_name in
+               Category.objects.values_list("id", "major_code", "name", "major_name")}
+    if batch is not None:
+        batch.classes = classes
+    return classes
 
 
 _compounds: dict[int, tuple[object, dict[str, Compound]]] = {}
@@ -355,16 +370,33 @@ def _place_kinds(case: Case) -> set[str]:
     return kinds
 
 
+_units: dict[str, Any] = {"key": None, "units": {}}
+
+
+def _units_cache() -> dict[tuple[str, int | None, int | None], str | None]:
+    """The process's answers of ``concrete_unit`` per (reference, neighbourhood,
+    subdistrict), valid while no department, joint station or operations centre is added,
+    removed or saved (one small query tells)."""
+    from jiayuan.registry.selectors import units_version
+
+    version = units_version()
+    with _lock:
+        if _units["key"] != version:
+            _units["key"], _units["units"] = version, {}
+        cache: dict[tuple[str, int | None, int | None], str | None] = _units["units"]
+        return cache
+
+
 def _unit(table_ref: str, case: Case) -> str | None:
-    """``concrete_unit`` for the case's place, once per (reference, place) in a batch."""
+    """``concrete_unit`` for the case's place, once per (reference, place) per process while
+    the units stay the same."""
     batch = _batch.get()
+    cache = batch.units if batch is not None else _units_cache()
     key = (table_ref, case.neighbourhood_id, case.subdistrict_id)  # all it depends on
-    if batch is not None and key in batch.units:
-        return batch.units[key]
-    unit = concrete_unit(table_ref, neighbourhood=case.neighbourhood,
-                         subdistrict=case.subdistrict)
-    if batch is not None:
-        batch.units[key] = unit
+    if key in cache:
+        return cache[key]
+    unit = cache[key] = concrete_unit(table_ref, neighbourhood=case.neighbourhood,
+                                      subdistrict=case.subdistrict)
     return unit
 
 
@@ -478,15 +510,16 @@ def plan_route(case: Case, *, keep_tier: bool = False,
 
 
 def with_duplicates(case: Case, outcome: RoutingOutcome,
-                    numbers: dict[int, str] | None = None) -> RoutingOutcome:
-    """``outcome`` with the saved ``case``'s three likeliest earlier reports of the same
-    problem (staff radius, whole district), so the dispatcher can merge (并单) instead of
-    dispatching twice (``numbers``: final numbers of cases opened earlier in the same
-    batch)."""
+                    numbers: dict[int, str] | None = None,
+                    earlier: Sequence[tuple[Any, ...]] = ()) -> RoutingOutcome:
+    """``outcome`` with ``case``'s three likeliest earlier reports of the same problem (staff
+    radius, whole district), so the dispatcher can merge (并单) instead of dispatching twice
+    (``numbers``: final numbers of cases opened earlier in the same batch and written
+    without them; ``earlier``: the candidate rows of the batch's cases not written yet)."""
     from jiayuan.cases.services.duplicates import suggest_at_intake
 
-    return replace(outcome, possible_duplicates=suggest_at_intake(case, numbers=numbers,
-                                                                  limit=3))
+    return replace(outcome, possible_duplicates=suggest_at_intake(
+        case, numbers=numbers, earlier=earlier, limit=3))
 
 
 def route_event(case: Case, outcome: RoutingOutcome) -> CaseEvent:

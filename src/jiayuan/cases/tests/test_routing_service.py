@@ -204,3 +204,19 @@ def test_an_explicit_tier_survives_routing(tiny):
                         tier="operations_centre")
     assert case.tier == "operations_centre"
     assert case.events.filter(action="route").exists()
+
+
+def test_a_unit_added_after_routing_is_found_by_the_next_case_without_a_restart(tiny):
+    # Given a case routed where the table's squad does not exist (the answer is cached)
+    first, _ = open_case(channel="grid_patrol", description="有辆小轿车一直停在人行道上",
+                         entrance=tiny.entrances["S1N1C1"])
+    assert CaseEvent.objects.get(case=first, action="route").payload[
+        "suggested_assisting_units"] == []
+    # When the subdistrict's city-management squad is registered
+    save_with_path(Department(code="CM9", name="第9城管中队", kind="city_management",
+                              district=tiny.district, subdistrict=tiny.subdistricts["S1"]))
+    # Then the next case of the same place and category is routed to it
+    second, _ = open_case(channel="grid_patrol", description="有辆小轿车一直停在人行道上",
+                          entrance=tiny.entrances["S1N1C1"])
+    assert CaseEvent.objects.get(case=second, action="route").payload[
+        "suggested_assisting_units"] == ["department:CM9"]
