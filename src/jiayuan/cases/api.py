@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -173,21 +173,32 @@ def create_cases(request: HttpRequest, body: CaseBatchIn) -> dict[str, Any]:
     from jiayuan.registry.selectors import LINEAGE_BOUNDARIES
 
     codes = {item.home_code for item in body.cases if item.home_code}
-    with transaction.atomic(), intake_batch(
-            texts=[item.description for item in body.cases], keys=keys,
-            external_ids=[(item.channel, item.external_id.strip()) for item in body.cases]):
-        entrances = {e.home_code: e for e in Entrance.objects.select_related(
-            "building__compound__neighbourhood__subdistrict").defer(*LINEAGE_BOUNDARIES).filter(
-            home_code__in=codes)} if codes else {}
-        for i, item in enumerate(body.cases):
-            try:
-                results.append(_open(request, item, item.idempotency_key, entrances))
-            except DomainError as exc:
-                problems.append({"index": i, "code": exc.code, "message": exc.message,
-                                 "details": exc.details})
-        if problems:
-            raise ValidationFailed(f"批量提交中有 {len(problems)} 条有误，未创建任何工单",
-                                   details={"items": problems})
+    for attempt in range(2):
+        problems, results = [], []
+        try:
+            with transaction.atomic(), intake_batch(
+                    texts=[item.description for item in body.cases], keys=keys,
+                    external_ids=[(item.channel, item.external_id.strip())
+                                  for item in body.cases]):
+                entrances = {e.home_code: e for e in Entrance.objects.select_related(
+                    "building__compound__neighbourhood__subdistrict").defer(
+                    *LINEAGE_BOUNDARIES).filter(home_code__in=codes)} if codes else {}
+                for i, item in enumerate(body.cases):
+                    try:
+                        results.append(_open(request, item, item.idempotency_key, entrances))
+                    except DomainError as exc:
+                        problems.append({"index": i, "code": exc.code, "message": exc.message,
+                                         "details": exc.details})
+                if problems:
+                    raise ValidationFailed(
+                        f"批量提交中有 {len(problems)} 条有误，未创建任何工单",
+                        details={"items": problems})
+            break
+        except IntegrityError:
+            # A concurrent retry of some of these items (same keys) committed first: run the
+            # batch again, and it answers those items with the cases that retry opened.
+            if attempt:
+                raise
     # New cases carry their category, compound and neighbourhood already; only cases
     # opened earlier are read again.
     again = _related(Case.objects).in_bulk([c.pk for c, made in results if not made])

@@ -22,9 +22,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiayuan.cases.lifecycle import State, Tier
-from jiayuan.cases.models import Case, CaseEvent, Channel
+from jiayuan.cases.models import Case, CaseEvent, Channel, geo_cell_of
 from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
+from jiayuan.core.bulk import insert_all
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
 from jiayuan.registry.geo import CoordinateError
 from jiayuan.registry.models import Entrance, Neighbourhood, Subdistrict
@@ -34,29 +35,58 @@ MAX_DESCRIPTION = 2000
 
 @dataclass
 class _Pending:
-    """What a batch still has to write: numbers of its new cases and their events; and
-    what it has read once (cases already opened under its keys, the place index)."""
+    """What a batch still has to write: its new cases (``unsaved``, on PostgreSQL, where
+    their ids are drawn from the sequence up front) or the numbers of those already inserted
+    (``cases``), and their events; and what it has read once (cases already opened under
+    its keys, the place index)."""
 
+    size: int = 0  # cases the batch may open
     cases: list[Case] = field(default_factory=list)
+    unsaved: list[Case] = field(default_factory=list)
+    unsaved_rows: list[tuple[Any, ...]] = field(default_factory=list)  # as duplicate candidates
     events: list[CaseEvent] = field(default_factory=list)
     numbers: dict[int, str] = field(default_factory=dict)
     by_key: dict[str, Case | None] = field(default_factory=dict)
     by_external: dict[tuple[str, str], Case | None] = field(default_factory=dict)
     index: Any = None
     district_path: str | None = None
+    ids: list[int] | None = None
 
-    def add(self, case: Case, events: list[CaseEvent]) -> None:
-        self.cases.append(case)
+    def take_id(self) -> int | None:
+        """The id of the batch's next new case, drawn from the table's sequence with the
+        others in one query; None where there is no sequence to draw from (SQLite): then
+        the case is inserted at once, as outside a batch."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return None
+        if not self.ids:
+            with connection.cursor() as cur:
+                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                            "FROM generate_series(1, %s)",
+                            [Case._meta.db_table, max(1, self.size - len(self.unsaved))])
+                self.ids = [r[0] for r in cur.fetchall()][::-1]
+        return self.ids.pop()
+
+    def add(self, case: Case, events: list[CaseEvent], *, saved: bool) -> None:
+        if saved:
+            self.cases.append(case)
+            self.numbers[case.pk] = case.number
+        else:
+            from jiayuan.cases.services.duplicates import candidate_row
+
+            self.unsaved.append(case)
+            self.unsaved_rows.append(candidate_row(case))
         self.events.extend(events)
-        self.numbers[case.pk] = case.number
         if case.idempotency_key:
             self.by_key[case.idempotency_key] = case
         if case.external_id:
             self.by_external[(case.channel, case.external_id)] = case
 
     def write(self) -> None:
+        insert_all(self.unsaved)
         _write(self.cases, self.events)
-        self.cases, self.events = [], []
+        self.cases, self.unsaved, self.unsaved_rows, self.events = [], [], [], []
 
 
 def _write(cases: list[Case], events: list[CaseEvent]) -> None:
@@ -70,7 +100,25 @@ def _write(cases: list[Case], events: list[CaseEvent]) -> None:
         with connection.cursor() as cur:  # one prepared statement, pipelined
             cur.executemany(f"UPDATE {table} SET number = %s WHERE id = %s",  # noqa: S608
                             [(c.number, c.pk) for c in cases])
+    if events and all(e.case_id is not None for e in events):
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            _number_events(events)
+            insert_all(events)
+            return
     CaseEvent.objects.bulk_create(events, batch_size=500)
+
+
+def _number_events(events: list[CaseEvent]) -> None:
+    """Ids for new events, drawn from their table's sequence in one query."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                    "FROM generate_series(1, %s)", [CaseEvent._meta.db_table, len(events)])
+        for event, (pk,) in zip(events, cur.fetchall(), strict=True):
+            event.pk = pk
 
 
 _pending: ContextVar[_Pending | None] = ContextVar("intake_batch", default=None)
@@ -85,7 +133,7 @@ def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
     together when the block ends without error. Use it inside the batch's transaction."""
     from jiayuan.cases.services.routing import routing_batch
 
-    pending = _Pending()
+    pending = _Pending(size=len(texts))
     if keys:
         found = {c.idempotency_key: c for c in _with_related(Case.objects).filter(
             idempotency_key__in=list(keys))}
@@ -265,10 +313,26 @@ def open_case(
         payload={"channel": channel, "due_at": due.isoformat()},
     )
     pending = _pending.get()
+    pk = pending.take_id() if pending is not None else None
+    if pending is not None and pk is not None:
+        # In a batch on PostgreSQL: numbered now, inserted with the others when the batch
+        # is written (a key taken meanwhile by a concurrent retry fails the whole batch,
+        # which the caller runs again).
+        case.pk = pk
+        case.number = _number(now, pk)
+        case.geo_cell = geo_cell_of(case.lng, case.lat)
+        report.case = case
+        events = [report]
+        if outcome is not None:
+            outcome = routing.with_duplicates(case, outcome, earlier=pending.unsaved_rows)
+            events.append(routing.route_event(case, outcome))
+        _as_read(case)
+        pending.add(case, events, saved=False)
+        return case, True
     try:
         with transaction.atomic():
             case.save(force_insert=True)
-            case.number = f"JY{timezone.localtime(now):%Y%m%d}{case.pk:07d}"
+            case.number = _number(now, case.pk)
             report.case = case
             events = [report]
             if outcome is not None:
@@ -283,13 +347,22 @@ def open_case(
         if existing is None:
             raise
         return existing, False
-    # As the database answers them (UTC), so a retry's answer reads the same.
+    _as_read(case)
+    if pending is not None:
+        pending.add(case, events, saved=True)
+    return case, True
+
+
+def _number(reported_at: dt.datetime, pk: int) -> str:
+    """A case's number: ``JY`` + its Shanghai date + its id."""
+    return f"JY{timezone.localtime(reported_at):%Y%m%d}{pk:07d}"
+
+
+def _as_read(case: Case) -> None:
+    """Times as the database answers them (UTC), so a retry's answer reads the same."""
     case.reported_at, case.due_at, case.warn_at = (
         None if t is None else t.astimezone(dt.UTC)
         for t in (case.reported_at, case.due_at, case.warn_at))
-    if pending is not None:
-        pending.add(case, events)
-    return case, True
 
 
 def _existing(channel: str, external_id: str, idempotency_key: str | None, *,

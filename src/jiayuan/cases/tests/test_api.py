@@ -94,6 +94,64 @@ def test_a_batch_opens_every_case_routed_and_a_retry_creates_nothing(client, tin
     assert Case.objects.count() == 3
 
 
+def test_a_later_item_of_a_batch_lists_an_earlier_one_as_a_possible_duplicate(client, tiny,
+                                                                              token):
+    # Given a batch holding the same report twice (two callers), and one far away
+    items = [{**BODY, "idempotency_key": "d-1"},
+             {**BODY, "lng": 121.525, "idempotency_key": "d-2"},
+             {**BODY, "idempotency_key": "d-3"}]
+    res = post(client, f"{URL}/batch", {"cases": items}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert res.status_code == 200, res.content
+    numbers = [c["number"] for c in res.json()["cases"]]
+    # Then the repeat's routing names the first by its final number, and only the first
+    dups = {c.idempotency_key: c.events.get(action="route").payload["possible_duplicates"]
+            for c in Case.objects.all()}
+    assert dups["d-1"] == [] and dups["d-2"] == []
+    assert [d["number"] for d in dups["d-3"]] == [numbers[0]]
+    assert Case.objects.get(idempotency_key="d-1").number == numbers[0]
+    assert "同一类别" in "".join(dups["d-3"][0]["reasons"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_racing_a_retry_of_one_of_its_items_opens_that_item_once(
+        client, tiny, token, monkeypatch):
+    import threading
+
+    from django.db import connection, connections
+
+    from jiayuan.cases.services import intake
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ids drawn up front, and the race, need PostgreSQL")
+    write = intake._Pending.write
+    raced: list[str] = []
+
+    def write_after_a_racer(self):
+        if not raced:
+            # Another request opens item r-2 and commits while this batch is being decided.
+            def racer():
+                try:
+                    case, _ = open_case(channel="sensor", description="烟感告警：3号楼2单元",
+                                        lng=121.425, lat=31.15, idempotency_key="r-2")
+                    raced.append(case.number)
+                finally:
+                    connections.close_all()
+            t = threading.Thread(target=racer)
+            t.start()
+            t.join()
+        write(self)
+
+    monkeypatch.setattr(intake._Pending, "write", write_after_a_racer)
+    items = [{**BODY, "idempotency_key": f"r-{i}"} for i in (1, 2, 3)]
+    res = post(client, f"{URL}/batch", {"cases": items}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert res.status_code == 200, res.content
+    body = res.json()
+    # The batch ran again: r-2 answers the racer's case, the others are new, nothing twice.
+    assert [c["created"] for c in body["cases"]] == [True, False, True]
+    assert body["cases"][1]["number"] == raced[0]
+    assert Case.objects.filter(idempotency_key__startswith="r-").count() == 3
+
+
 def test_one_bad_item_refuses_the_whole_batch_with_its_index(client, tiny, token):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     items = [{**BODY, "idempotency_key": "ok-1"},

@@ -1,0 +1,47 @@
+"""Insert many new rows of a model at once, fast where the database allows.
+
+``insert_all`` writes unsaved instances whose primary keys are already set (drawn from the
+table's sequence, say) in one ``COPY`` on PostgreSQL, and through ``bulk_create`` elsewhere.
+It exists because Django's ``bulk_create`` on PostgreSQL sends each column as an array that
+psycopg's client-side binding quotes value by value in Python: for a batch of cases and their
+events that was a fifth of intake's CPU. ``COPY`` hands the values to psycopg's C dumpers.
+
+The rows are prepared as ``bulk_create`` prepares them: each field's ``pre_save`` (so
+``auto_now`` and ``auto_now_add`` are set) and ``get_db_prep_save``; afterwards the instances
+count as saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+
+def insert_all(objs: Sequence[Model], *, batch_size: int = 500) -> None:
+    """Insert ``objs`` (all of one model, primary keys set, not yet saved)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    if any(getattr(o, meta.pk.attname) is None for o in objs):
+        raise ValueError("insert_all needs every primary key set")
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=batch_size)
+        return
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    # Django's wrapper turns psycopg's errors into its own (IntegrityError, …) for callers.
+    with connection.cursor() as cur, connection.wrap_database_errors:
+        raw: Any = cur.cursor  # psycopg's cursor under Django's wrapper
+        with raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as cp:
+            for obj in objs:
+                obj._prepare_related_fields_for_save(operation_name="insert_all")
+                cp.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection)
+                              for f in fields])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
