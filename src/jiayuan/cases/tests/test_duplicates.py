@@ -197,3 +197,69 @@ def test_intake_reuses_its_compiled_candidate_query_and_finds_the_same(tiny):
     assert duplicates._compiled and all(v is not None for v in duplicates._compiled.values())
     assert [s["number"] for s in at_intake] == [earlier.number]
     assert at_intake[0]["reasons"] == find_duplicates(new, scope=AreaScope.all())[0].reasons
+
+
+# --- the vectorised scoring against its definition, one row at a time --------------------------
+
+def _one_at_a_time(rows, *, lng, lat, compound, category, members, epoch, text, radius,
+                   window_days, min_score, limit):
+    """The ranking's definition, written plainly: score every row that counts, keep those
+    from min_score, order by rounded score, then time, then id."""
+    from jiayuan.cases.services.duplicates import SAME_COMPOUND_CLOSENESS, WEIGHTS
+
+    kept = []
+    for row in rows:
+        pk, their_lng, their_lat, their_compound, their_category, their_epoch = row[:6]
+        if lng is not None and lat is not None and their_lng is not None \
+                and their_lat is not None:
+            dist = distance_m(lng, lat, their_lng, their_lat)
+            if dist > radius:
+                continue
+            closeness = 1.0 - dist / radius
+        elif compound and compound == their_compound:
+            dist, closeness = None, SAME_COMPOUND_CLOSENESS
+        else:
+            continue
+        cat = 1.0 if category and category == their_category else (
+            0.5 if their_category in members else 0.0)
+        days = abs(epoch - their_epoch) / 86400
+        recency = max(0.0, 1.0 - days / window_days)
+        sim = text_similarity(text, row[7])
+        score = (WEIGHTS["text"] * sim + WEIGHTS["closeness"] * closeness
+                 + WEIGHTS["category"] * cat + WEIGHTS["recency"] * recency)
+        if score >= min_score:
+            kept.append((round(score, 3), their_epoch, pk, sim, dist, days))
+    kept.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return kept[:limit]
+
+
+_WORDS = ["楼道堆物", "路灯不亮", "井盖缺失", "噪音扰民", "垃圾满溢", "占道经营", "3号楼", "门口"]
+_POINT = st.one_of(st.none(), st.tuples(
+    st.floats(LNG - 0.012, LNG + 0.012), st.floats(LAT - 0.012, LAT + 0.012)))
+_ROW = st.tuples(_POINT, st.sampled_from([None, 1, 2, 3]), st.sampled_from([None, 1, 2, 3, 4]),
+                 st.floats(-40, 40), st.lists(st.sampled_from(_WORDS), max_size=4))
+
+
+@given(rows=st.lists(_ROW, max_size=40), me=_ROW, members=st.sets(st.sampled_from([1, 2, 3, 4])),
+       radius=st.sampled_from([250.0, 1000.0]), min_score=st.sampled_from([0.0, 0.35, 0.6]),
+       limit=st.integers(1, 5))
+def test_best_rows_is_the_one_at_a_time_ranking(rows, me, members, radius, min_score, limit):
+    from jiayuan.cases.services.duplicates import best_rows
+
+    t0 = 1_790_000_000.0
+    table = [(pk, *(point or (None, None)), compound, category, t0 + days * 86400, "accepted",
+              "".join(words), f"N{pk}")
+             for pk, (point, compound, category, days, words) in enumerate(rows, start=1)]
+    point, compound, category, _, words = me
+    kw = {"lng": point[0] if point else None, "lat": point[1] if point else None,
+          "compound": compound, "category": category, "members": members, "epoch": t0,
+          "text": "".join(words), "radius": radius, "window_days": 30.0,
+          "min_score": min_score, "limit": limit}
+    got = best_rows(table, **kw)
+    want = _one_at_a_time(table, **kw)
+    assert [(s, pk) for s, _, pk, *_ in got] == [(s, pk) for s, _, pk, *_ in want]
+    for (_, _, _, sim, _, dist, days), (_, _, _, sim2, dist2, days2) in zip(got, want,
+                                                                           strict=True):
+        assert sim == sim2 and days == pytest.approx(days2)
+        assert (dist is None) == (dist2 is None)
+        assert dist is None or dist == pytest.approx(dist2, abs=1e-6)
