@@ -196,9 +196,11 @@ class Case(models.Model):
             models.Index(fields=["updated_at"], name="case_updated_idx"),
             models.Index(fields=["geo_cell", "reported_at"], name="case_geo_cell_idx"),
             # The duplicate search of a case with a category: squares, major class's
-            # categories and time window, all in the index.
+            # categories and time window, all in the index; on PostgreSQL it also carries
+            # what the search filters on, so the candidates' ids come from the index alone.
             models.Index(fields=["geo_cell", "category", "reported_at"],
-                         name="case_geo_cell_cat_idx"),
+                         include=["id", "lat", "lng", "state", "closed_at"],
+                         name="case_dup_cover_idx"),
         ]
 
     def __str__(self) -> str:

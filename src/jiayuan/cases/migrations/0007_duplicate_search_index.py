@@ -15,6 +15,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['geo_cell', 'category', 'reported_at'], name='case_geo_cell_cat_idx'),
+            index=models.Index(fields=['geo_cell', 'category', 'reported_at'],
+                               include=['id', 'lat', 'lng', 'state', 'closed_at'],
+                               name='case_dup_cover_idx'),
         ),
     ]

@@ -130,6 +130,7 @@ MAX_COMPILED_MEMBERS = 40  # categories of one major class; more take the ORM ev
 def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
     """The candidates' columns, most recent first, as ``selectors.duplicate_candidates``
     selects them, near the box ``(lng_lo, lng_hi, lat_lo, lat_hi)`` or in the compound."""
+    from django.db import connection
     from django.db.models import Q
 
     qs = selectors.duplicate_candidates(
@@ -139,16 +140,25 @@ def _candidate_query(scope: AreaScope, v: dict[str, Any]) -> Any:
         # The major class as its categories' ids: then (geo_cell, category_id, reported_at)
         # serves the query from the index alone, instead of every case of the squares.
         qs = qs.filter(category_id__in=v["members"])
-    near = None
+    branches = []
     if v["box"] is not None:
         lng_lo, lng_hi, lat_lo, lat_hi = v["box"]
         # The squares first: with reported_at they are the index that serves this query.
-        near = Q(geo_cell__in=v["cells"], lng__gte=lng_lo, lng__lte=lng_hi, lat__gte=lat_lo,
-                 lat__lte=lat_hi)
+        branches.append(Q(geo_cell__in=v["cells"], lng__gte=lng_lo, lng__lte=lng_hi,
+                          lat__gte=lat_lo, lat__lte=lat_hi))
     if v["compound"]:
-        same = Q(compound_id=v["compound"])
-        near = same if near is None else near | same
-    return qs.filter(near).values_list(*CANDIDATE_FIELDS)[:MAX_CANDIDATES]
+        branches.append(Q(compound_id=v["compound"]))
+    newest = ("-reported_at", "-pk")
+    if connection.vendor != "postgresql":
+        near = branches[0] if len(branches) == 1 else branches[0] | branches[1]
+        return qs.filter(near).order_by(*newest).values_list(*CANDIDATE_FIELDS)[:MAX_CANDIDATES]
+    # PostgreSQL: the newest ids of each branch first, from the covering index
+    # (case_dup_cover_idx) without reading the table; then only those rows. One query with
+    # the OR of both branches would read every candidate's row to filter it.
+    parts = [qs.filter(b).order_by(*newest).values("pk")[:MAX_CANDIDATES] for b in branches]
+    ids = parts[0] if len(parts) == 1 else parts[0].union(parts[1], all=True)
+    return Case.objects.filter(pk__in=ids).order_by(*newest).values_list(
+        *CANDIDATE_FIELDS)[:MAX_CANDIDATES]
 
 
 # Intake runs the candidate query for every new case. Building it with Django's ORM costs
@@ -191,7 +201,12 @@ def _compile(shape: tuple[str, int, int, bool]) -> tuple[str, list[Any]] | None:
                      and type(v) is not bool and v == param), None)
         wrap = type(param) if name and type(param) is not type(wanted[name]) else None
         slots.append(("slot", (name, wrap)) if name else ("value", param))
-    expected = 4 + n_members + 4 * has_box + n_cells + has_compound
+    # The filters every candidate meets come once, or once per branch (near, same compound)
+    # where PostgreSQL takes each branch's ids apart (see _candidate_query).
+    common = 4 + n_members
+    if connection.vendor == "postgresql":
+        common *= has_box + has_compound
+    expected = common + 4 * has_box + n_cells + has_compound
     if sum(1 for kind, _ in slots if kind == "slot") != expected:
         return None
     return sql, slots
@@ -282,9 +297,9 @@ def best_rows(rows: Sequence[tuple[Any, ...]], *, lng: float | None, lat: float 
         0.45 × text similarity + 0.30 × closeness + 0.15 × category + 0.10 × recency
 
     and is kept from ``min_score`` up. The position, category and time parts are computed
-    for all rows at once (numpy); the text only for rows that could still reach
-    ``min_score``; Python's ``round`` only for the few rows within 0.002 of the
-    ``limit``-th best (rounding moves a score by at most 0.0005, so no other row can enter).
+    for all rows at once (numpy); the text only for rows that could still reach the result
+    (see below); Python's ``round`` only for the few rows within 0.002 of the ``limit``-th
+    best. The result is the same as scoring every row fully.
     """
     if not rows:
         return []
@@ -320,28 +335,53 @@ def best_rows(rows: Sequence[tuple[Any, ...]], *, lng: float | None, lat: float 
     days = np.abs(epoch - epochs) / 86400
     recency = np.maximum(0.0, 1.0 - days / window_days)
     # Only rows that a perfect text match would lift to min_score get their text compared.
-    reach = np.flatnonzero(counted & (w_close * closeness + w_cat * cat + w_rec * recency
-                                      + w_text >= min_score))
+    # A row's score is at most its score without the text plus w_text (a perfect match).
+    # Rows are compared by text in decreasing order of that bound, a chunk at a time, and the
+    # comparing stops when no later row could reach min_score or come within 0.002 of the
+    # limit-th best score found so far (rounding moves a score by at most 0.0005, so such a
+    # row could not enter the result).
+    upper = w_close * closeness + w_cat * cat + w_rec * recency + w_text
+    reach = np.flatnonzero(counted & (upper >= min_score))
     if reach.size == 0:
         return []
+    reach = reach[np.argsort(-upper[reach], kind="stable")]
     mine = bigrams(text)
-    sims = np.fromiter((_jaccard(mine, bigrams(texts[i])) for i in reach), dtype=float,
-                       count=reach.size)
-    # The same sum, in the same order, as scoring one row at a time.
-    score = (w_text * sims + w_close * closeness[reach] + w_cat * cat[reach]
-             + w_rec * recency[reach])
-    ok = np.flatnonzero(score >= min_score)
-    if ok.size > limit:
-        kth = np.partition(score[ok], ok.size - limit)[ok.size - limit]
-        ok = ok[score[ok] >= kth - 0.002]
+    done, cut = 0, min_score
+    found_at: list[np.ndarray] = []
+    found_sim: list[np.ndarray] = []
+    found_score: list[np.ndarray] = []
+    while done < reach.size and upper[reach[done]] >= cut:
+        chunk = reach[done:done + _CHUNK]
+        done += chunk.size
+        sims = np.fromiter((_jaccard(mine, bigrams(texts[i])) for i in chunk), dtype=float,
+                           count=chunk.size)
+        # The same sum, in the same order, as scoring one row at a time.
+        score = (w_text * sims + w_close * closeness[chunk] + w_cat * cat[chunk]
+                 + w_rec * recency[chunk])
+        good = score >= min_score
+        found_at.append(chunk[good])
+        found_sim.append(sims[good])
+        found_score.append(score[good])
+        if sum(a.size for a in found_at) >= limit:
+            everything = np.concatenate(found_score)
+            kth = np.partition(everything, everything.size - limit)[everything.size - limit]
+            cut = max(min_score, kth - 0.002)
+    if not found_at:
+        return []
+    at, sim_of, score_of = (np.concatenate(found_at), np.concatenate(found_sim),
+                            np.concatenate(found_score))
+    ok = np.flatnonzero(score_of >= cut)
     scored: list[_Scored] = []
     for j in ok.tolist():
-        i = int(reach[j])
+        i = int(at[j])
         d = float(dist[i])
-        scored.append((round(float(score[j]), 3), float(epochs[i]), pks[i], float(sims[j]),
+        scored.append((round(float(score_of[j]), 3), float(epochs[i]), pks[i], float(sim_of[j]),
                        rows[i], None if math.isnan(d) else d, float(days[i])))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
     return scored[:limit]
+
+
+_CHUNK = 48  # rows compared by text between two updates of the cut
 
 
 def _jaccard(x: frozenset[str], y: frozenset[str]) -> float:

@@ -242,9 +242,12 @@ _ROW = st.tuples(_POINT, st.sampled_from([None, 1, 2, 3]), st.sampled_from([None
 
 @given(rows=st.lists(_ROW, max_size=40), me=_ROW, members=st.sets(st.sampled_from([1, 2, 3, 4])),
        radius=st.sampled_from([250.0, 1000.0]), min_score=st.sampled_from([0.0, 0.35, 0.6]),
-       limit=st.integers(1, 5))
-def test_best_rows_is_the_one_at_a_time_ranking(rows, me, members, radius, min_score, limit):
-    from jiayuan.cases.services.duplicates import best_rows
+       limit=st.integers(1, 5), chunk=st.sampled_from([1, 3, 48]))
+def test_best_rows_is_the_one_at_a_time_ranking(rows, me, members, radius, min_score, limit,
+                                                chunk):
+    from unittest import mock
+
+    from jiayuan.cases.services import duplicates
 
     t0 = 1_790_000_000.0
     table = [(pk, *(point or (None, None)), compound, category, t0 + days * 86400, "accepted",
@@ -255,7 +258,8 @@ def test_best_rows_is_the_one_at_a_time_ranking(rows, me, members, radius, min_s
           "compound": compound, "category": category, "members": members, "epoch": t0,
           "text": "".join(words), "radius": radius, "window_days": 30.0,
           "min_score": min_score, "limit": limit}
-    got = best_rows(table, **kw)
+    with mock.patch.object(duplicates, "_CHUNK", chunk):  # texts compared a chunk at a time
+        got = duplicates.best_rows(table, **kw)
     want = _one_at_a_time(table, **kw)
     assert [(s, pk) for s, _, pk, *_ in got] == [(s, pk) for s, _, pk, *_ in want]
     for (_, _, _, sim, _, dist, days), (_, _, _, sim2, dist2, days2) in zip(got, want,
