@@ -148,7 +148,8 @@ def _open(request: HttpRequest, body: CaseIn, key: str | None,
 def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
     if not (_by_token(request) or _is_staff(request.user)):
         raise Forbidden("只有工作人员或接口令牌可以提交工单")
-    case, created = _open(request, body, request.headers.get("Idempotency-Key"))
+    [(case, created)] = _open_all(request, [(body, request.headers.get("Idempotency-Key"))],
+                                  single=True)
     if not created:
         case = _related(Case.objects).get(pk=case.pk)
     return Status(201 if created else 200, created_out(case))
@@ -167,44 +168,58 @@ def create_cases(request: HttpRequest, body: CaseBatchIn) -> dict[str, Any]:
     keys = [item.idempotency_key for item in body.cases if item.idempotency_key]
     if len(keys) != len(set(keys)):
         raise ValidationFailed("同一批次中幂等键重复", details={"idempotency_key": ["重复"]})
-    problems: list[dict[str, Any]] = []
-    results: list[tuple[Case, bool]] = []
-    from jiayuan.registry.models import Entrance
-    from jiayuan.registry.selectors import LINEAGE_BOUNDARIES
-
-    codes = {item.home_code for item in body.cases if item.home_code}
-    for attempt in range(2):
-        problems, results = [], []
-        try:
-            with transaction.atomic(), intake_batch(
-                    texts=[item.description for item in body.cases], keys=keys,
-                    external_ids=[(item.channel, item.external_id.strip())
-                                  for item in body.cases]):
-                entrances = {e.home_code: e for e in Entrance.objects.select_related(
-                    "building__compound__neighbourhood__subdistrict").defer(
-                    *LINEAGE_BOUNDARIES).filter(home_code__in=codes)} if codes else {}
-                for i, item in enumerate(body.cases):
-                    try:
-                        results.append(_open(request, item, item.idempotency_key, entrances))
-                    except DomainError as exc:
-                        problems.append({"index": i, "code": exc.code, "message": exc.message,
-                                         "details": exc.details})
-                if problems:
-                    raise ValidationFailed(
-                        f"批量提交中有 {len(problems)} 条有误，未创建任何工单",
-                        details={"items": problems})
-            break
-        except IntegrityError:
-            # A concurrent retry of some of these items (same keys) committed first: run the
-            # batch again, and it answers those items with the cases that retry opened.
-            if attempt:
-                raise
+    results = _open_all(request, [(item, item.idempotency_key) for item in body.cases])
     # New cases carry their category, compound and neighbourhood already; only cases
     # opened earlier are read again.
     again = _related(Case.objects).in_bulk([c.pk for c, made in results if not made])
     return {"created": sum(1 for _, made in results if made),
             "cases": [{**created_out(c if made else again[c.pk]), "created": made}
                       for c, made in results]}
+
+
+def _open_all(request: HttpRequest, items: list[tuple[CaseIn, str | None]], *,
+              single: bool = False) -> list[tuple[Case, bool]]:
+    """Open every item (body, idempotency key) in one transaction through ``intake_batch``
+    (one POST of one case takes the same path as a batch: ids drawn up front, rows written
+    together), all or none. A bad item refuses them all: a single item with its own error,
+    a batch with every item's problem by index. When a concurrent retry of some item (same
+    key) commits first, the whole set is opened again once, and answers that item with the
+    case the retry opened."""
+    from jiayuan.registry.models import Entrance
+    from jiayuan.registry.selectors import LINEAGE_BOUNDARIES
+
+    keys = [key for _, key in items if key]
+    codes = {body.home_code for body, _ in items if body.home_code}
+    for attempt in range(2):
+        problems: list[dict[str, Any]] = []
+        results: list[tuple[Case, bool]] = []
+        try:
+            with transaction.atomic(), intake_batch(
+                    texts=[body.description for body, _ in items], keys=keys,
+                    external_ids=[(body.channel, body.external_id.strip())
+                                  for body, _ in items]):
+                entrances = {e.home_code: e for e in Entrance.objects.select_related(
+                    "building__compound__neighbourhood__subdistrict").defer(
+                    *LINEAGE_BOUNDARIES).filter(home_code__in=codes)} if codes else {}
+                for i, (body, key) in enumerate(items):
+                    try:
+                        results.append(_open(request, body, key, entrances))
+                    except DomainError as exc:
+                        if single:
+                            raise
+                        problems.append({"index": i, "code": exc.code, "message": exc.message,
+                                         "details": exc.details})
+                if problems:
+                    raise ValidationFailed(
+                        f"批量提交中有 {len(problems)} 条有误，未创建任何工单",
+                        details={"items": problems})
+            return results
+        except IntegrityError:
+            # A concurrent retry of some of these items (same keys) committed first: open
+            # them again, and that item is answered with the case the retry opened.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- Staff reads and actions -------------------------------------------------------------------

@@ -122,6 +122,32 @@ def test_api_token_authenticates_and_keeps_scope(tiny, make_user, client):
     assert bad.status_code == 401
 
 
+def test_a_tokens_last_use_is_kept_to_the_minute_not_written_per_request(tiny, make_user,
+                                                                          client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiayuan.accounts.models import ApiToken
+    from jiayuan.accounts.services import issue_token
+
+    staff = make_user("n22", "neighbourhood_staff", tiny.neighbourhoods["S2N2"])
+    token = issue_token(user=staff, name="test")
+    row = ApiToken.objects.get(user=staff)
+    assert row.last_used_at is None
+
+    def use():
+        res = client.get("/api/v1/registry/compounds", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert res.status_code == 200
+        return ApiToken.objects.get(pk=row.pk).last_used_at
+
+    first = use()
+    assert first is not None and timezone.now() - first < dt.timedelta(seconds=30)
+    assert use() == first  # the next request within the minute writes nothing
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=first - dt.timedelta(minutes=2))
+    assert use() > first  # older than a minute: written again
+
+
 @pytest.mark.parametrize("role", ["neighbourhood_staff", "duty_officer", "department_staff"])
 def test_staff_roles_need_an_area(db, role):
     from jiayuan.accounts.services import create_user

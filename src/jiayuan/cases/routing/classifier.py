@@ -122,7 +122,10 @@ class TextClassifier:
             raise ModelNotTrained()
         if not texts:
             return []
-        proba = np.asarray(self.pipeline.predict_proba(list(texts)))
+        # The pipeline and its input are ours and checked: scikit-learn's per-call parameter
+        # and finiteness checks are skipped (they cost as much as predicting one text).
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            proba = np.asarray(self.pipeline.predict_proba(list(texts)))
         classes = self.metadata.labels
         k = min(TOP_K, len(classes))
         # argsort on (-p) is stable, so equal probabilities keep class order: deterministic.
