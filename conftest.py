@@ -26,6 +26,10 @@ def _default_categories(request):
     from jiayuan.cases.services.catalogue import install_default_categories
 
     install_default_categories(Category)
+    # Routing's per-process caches start empty: a rolled-back test may have filled them.
+    from jiayuan.cases.services.routing import clear_caches
+
+    clear_caches()
     yield
 
 

@@ -60,6 +60,9 @@ class Category(models.Model):
     closing_conditions = models.TextField(_("closing conditions"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
+    # Routing keeps the catalogue per process while this table's count and newest update
+    # stay the same (routing.catalogue_version): a queryset update() must set it too.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -278,6 +281,7 @@ class RoutingRule(models.Model):
     priority = models.IntegerField(_("priority"), default=0)
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)  # see Category.updated_at
 
     class Meta:
         ordering = ["-priority", "id"]

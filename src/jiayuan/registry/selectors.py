@@ -18,9 +18,7 @@ from jiayuan.registry.models import (
     District,
     Entrance,
     GridCell,
-    JointStation,
     Neighbourhood,
-    OperationsCentre,
     RegistryEvent,
     Subdistrict,
 )
@@ -94,13 +92,6 @@ _lock = threading.Lock()
 def _registry_version() -> tuple[Any, ...]:
     """Changes whenever a polygon-bearing table changes (count and newest update)."""
     return tables_version(GridCell, Compound, Neighbourhood, Subdistrict)
-
-
-def units_version() -> tuple[Any, ...]:
-    """Changes whenever a unit a case can be routed to is added, removed or saved
-    (departments, joint stations, operations centres): a cache key for answers built from
-    them, such as routing's "which unit of this kind serves this place"."""
-    return tables_version(Department, JointStation, OperationsCentre)
 
 
 def tables_version(*models: Any) -> tuple[Any, ...]:

@@ -157,7 +157,7 @@ def clear_caches() -> None:
         _model_cache.update(key=None, model=None)
         _matcher_cache.update(key=None, matcher=None)
         _compounds.clear()
-        _units.update(key=None, units={})
+        _catalogue.update(key=None, value=None)
         _default_rules = None
 
 
@@ -178,7 +178,15 @@ def rule_from_row(row: RoutingRule) -> Rule:
 
 
 def current_rules() -> list[Rule]:
-    """Active ``RoutingRule`` rows, or the shipped default table when there are none."""
+    """Active ``RoutingRule`` rows, or the shipped default table when there are none (read
+    once per process while the catalogue is unchanged; do not modify the list)."""
+    catalogue = _current()
+    if catalogue.rules is None:
+        catalogue.rules = _read_rules()
+    return catalogue.rules
+
+
+def _read_rules() -> list[Rule]:
     global _default_rules
     rows = list(RoutingRule.objects.filter(active=True))
     if rows:
@@ -186,6 +194,46 @@ def current_rules() -> list[Rule]:
     if _default_rules is None:
         _default_rules = load_rules()
     return _default_rules
+
+
+@dataclass
+class _Catalogue:
+    """What routing reads of the small tables staff edit, kept per process while none of them
+    changes (``catalogue_version``): the routing table, the active categories by code, every
+    category's class and names, and ``concrete_unit``'s answers per (reference,
+    neighbourhood, subdistrict). Each part is read when first needed."""
+
+    units: dict[tuple[str, int | None, int | None], str | None] = field(default_factory=dict)
+    rules: list[Rule] | None = None
+    categories: dict[str, Category] | None = None
+    classes: dict[int, tuple[str, str, str]] | None = None
+
+
+_catalogue: dict[str, Any] = {"key": None, "value": None}
+
+
+def catalogue_version() -> tuple[Any, ...]:
+    """Changes whenever a category, routing rule, department, joint station or operations
+    centre is added, removed or saved (count and newest ``updated_at`` of each, one query).
+    A queryset ``update()`` of these tables must set ``updated_at`` too."""
+    from jiayuan.registry.models import Department, JointStation, OperationsCentre
+    from jiayuan.registry.selectors import tables_version
+
+    return tables_version(Category, RoutingRule, Department, JointStation, OperationsCentre)
+
+
+def _current() -> _Catalogue:
+    """The batch's catalogue inside a batch, else the process's, checked against
+    ``catalogue_version``."""
+    batch = _batch.get()
+    if batch is not None:
+        return batch.catalogue
+    version = catalogue_version()
+    with _lock:
+        if _catalogue["key"] != version or _catalogue["value"] is None:
+            _catalogue.update(key=version, value=_Catalogue())
+        catalogue: _Catalogue = _catalogue["value"]
+        return catalogue
 
 
 class _Precomputed:
@@ -215,15 +263,12 @@ class _Precomputed:
 
 @dataclass
 class _Batch:
-    """What a batch reads once: the classifier's predictions, the routing table, and the
-    answers of the registry look-ups its cases repeat (units per place, categories,
-    compounds, the address matcher)."""
+    """What a batch reads once: the classifier's predictions, the catalogue (checked once),
+    and the answers of the registry look-ups its cases repeat (compounds, the address
+    matcher)."""
 
     model: _Precomputed | None
-    rules: list[Rule]
-    units: dict[tuple[str, int | None, int | None], str | None]
-    categories: dict[str, Category | None] = field(default_factory=dict)
-    classes: dict[int, tuple[str, str, str]] | None = None
+    catalogue: _Catalogue
     compounds: dict[str, Compound] = field(default_factory=dict)
     matcher: AddressMatcher | None = None
 
@@ -240,7 +285,7 @@ def routing_batch(texts: list[str]) -> Iterator[None]:
     model = load_model()
     token = _batch.set(_Batch(
         model=_Precomputed(model, texts) if model is not None and model.is_fitted else None,
-        rules=current_rules(), units=_units_cache()))
+        catalogue=_current()))
     try:
         yield
     finally:
@@ -248,26 +293,21 @@ def routing_batch(texts: list[str]) -> Iterator[None]:
 
 
 def active_category(code: str) -> Category | None:
-    """The active category with ``code``, or None (read once per batch inside one)."""
-    batch = _batch.get()
-    if batch is None:
-        return Category.objects.filter(code=code, active=True).first()
-    if not batch.categories:  # the whole (small) catalogue, once per batch
-        batch.categories = {c.code: c for c in Category.objects.filter(active=True)}
-    return batch.categories.get(code)
+    """The active category with ``code``, or None (the catalogue's, see ``_Catalogue``)."""
+    catalogue = _current()
+    if catalogue.categories is None:  # the whole (small) catalogue at once
+        catalogue.categories = {c.code: c for c in Category.objects.filter(active=True)}
+    return catalogue.categories.get(code)
 
 
 def category_classes() -> dict[int, tuple[str, str, str]]:
-    """Every category (active or not) by id: (major class code, name, major class name);
-    read once per batch inside one."""
-    batch = _batch.get()
-    if batch is not None and batch.classes is not None:
-        return batch.classes
-    classes = {pk: (major, name, major_name) for pk, major, name, major_name in
-               Category.objects.values_list("id", "major_code", "name", "major_name")}
-    if batch is not None:
-        batch.classes = classes
-    return classes
+    """Every category (active or not) by id: (major class code, name, major class name)."""
+    catalogue = _current()
+    if catalogue.classes is None:
+        catalogue.classes = {
+            pk: (major, name, major_name) for pk, major, name, major_name in
+            Category.objects.values_list("id", "major_code", "name", "major_name")}
+    return catalogue.classes
 
 
 _compounds: dict[int, tuple[object, dict[str, Compound]]] = {}
@@ -370,28 +410,10 @@ def _place_kinds(case: Case) -> set[str]:
     return kinds
 
 
-_units: dict[str, Any] = {"key": None, "units": {}}
-
-
-def _units_cache() -> dict[tuple[str, int | None, int | None], str | None]:
-    """The process's answers of ``concrete_unit`` per (reference, neighbourhood,
-    subdistrict), valid while no department, joint station or operations centre is added,
-    removed or saved (one small query tells)."""
-    from jiayuan.registry.selectors import units_version
-
-    version = units_version()
-    with _lock:
-        if _units["key"] != version:
-            _units["key"], _units["units"] = version, {}
-        cache: dict[tuple[str, int | None, int | None], str | None] = _units["units"]
-        return cache
-
-
 def _unit(table_ref: str, case: Case) -> str | None:
     """``concrete_unit`` for the case's place, once per (reference, place) per process while
     the units stay the same."""
-    batch = _batch.get()
-    cache = batch.units if batch is not None else _units_cache()
+    cache = _current().units
     key = (table_ref, case.neighbourhood_id, case.subdistrict_id)  # all it depends on
     if key in cache:
         return cache[key]
@@ -483,7 +505,7 @@ def plan_route(case: Case, *, keep_tier: bool = False,
     given = case.category is not None
     batch = _batch.get()
     model = None if given else (batch.model if batch is not None else load_model())
-    rules = batch.rules if batch is not None else current_rules()
+    rules = current_rules()
     d = decide(case.description, case.path, model=model,  # type: ignore[arg-type]
                rules=rules, threshold=threshold(), place_kinds=_place_kinds(case),
                category=case.category.code if given else None)

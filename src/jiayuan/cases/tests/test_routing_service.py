@@ -220,3 +220,28 @@ def test_a_unit_added_after_routing_is_found_by_the_next_case_without_a_restart(
                           entrance=tiny.entrances["S1N1C1"])
     assert CaseEvent.objects.get(case=second, action="route").payload[
         "suggested_assisting_units"] == ["department:CM9"]
+
+
+def test_a_category_or_rule_edited_after_routing_applies_to_the_next_case_at_once(tiny):
+    from jiayuan.cases.models import Category
+    from jiayuan.core.errors import ValidationFailed
+
+    # Given a case opened in a category (the catalogue is now kept in this process)
+    first, _ = open_case(channel="grid_patrol", description="路面坑洼", category_code="06013",
+                         entrance=tiny.entrances["S1N1C1"])
+    assert first.category.code == "06013"
+    # When staff deactivate that category, the next report in it is refused
+    road = Category.objects.get(code="06013")
+    road.active = False
+    road.save()
+    with pytest.raises(ValidationFailed):
+        open_case(channel="grid_patrol", description="路面坑洼", category_code="06013",
+                  entrance=tiny.entrances["S1N1C1"])
+    # and when they add a routing rule, the next case follows it
+    rule = RoutingRule.objects.create(category_prefix="06", path_prefix="",
+                                      tier="operations_centre", lead_unit="department:ZZ1",
+                                      priority=99)
+    third, _ = open_case(channel="grid_patrol", description="井盖缺失", category_code="06001",
+                         entrance=tiny.entrances["S1N1C1"])
+    route = CaseEvent.objects.get(case=third, action="route").payload
+    assert (third.tier, route["rule_id"]) == ("operations_centre", f"db-{rule.pk}")

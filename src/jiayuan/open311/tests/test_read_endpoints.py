@@ -58,9 +58,11 @@ def test_discovery_says_test_in_demo_mode(client, settings):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_services_list_active_categories_with_metadata_when_attributes_exist(db, client, fmt):
+    from django.utils import timezone
+
     from jiayuan.cases.models import Category
 
-    Category.objects.filter(code="06001").update(active=False)
+    Category.objects.filter(code="06001").update(active=False, updated_at=timezone.now())
     r = client.get(f"/open311/v2/services.{fmt}")
     assert r.status_code == 200
     if fmt == "json":
