@@ -134,15 +134,20 @@ def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
     from jiayuan.cases.services.routing import routing_batch
 
     pending = _Pending(size=len(texts))
+    # Ids first (a narrow query; most keys are new), whole cases only for those found.
     if keys:
-        found = {c.idempotency_key: c for c in _with_related(Case.objects).filter(
-            idempotency_key__in=list(keys))}
-        pending.by_key = {k: found.get(k) for k in keys}
+        ids = dict(Case.objects.filter(idempotency_key__in=list(keys)).values_list(
+            "idempotency_key", "pk"))
+        found = _with_related(Case.objects).in_bulk(list(ids.values())) if ids else {}
+        pending.by_key = {k: found.get(ids[k]) if k in ids else None for k in keys}
     wanted = [(ch, e) for ch, e in external_ids if e]
     if wanted:
-        by = {(c.channel, c.external_id): c for c in _with_related(Case.objects).filter(
-            external_id__in=[e for _, e in wanted], channel__in={ch for ch, _ in wanted})}
-        pending.by_external = {w: by.get(w) for w in wanted}
+        ids_by = {(ch, e): pk for ch, e, pk in Case.objects.filter(
+            external_id__in=[e for _, e in wanted], channel__in={ch for ch, _ in wanted},
+        ).values_list("channel", "external_id", "pk")}
+        found = _with_related(Case.objects).in_bulk(list(ids_by.values())) if ids_by else {}
+        pending.by_external = {w: found.get(ids_by[w]) if w in ids_by else None
+                               for w in wanted}
     token = _pending.set(pending)
     try:
         with routing_batch(texts):

@@ -238,12 +238,14 @@ def _current() -> _Catalogue:
 
 class _Precomputed:
     """The classifier with its predictions for a batch's texts made in one call (a
-    vectorised ``predict_proba`` costs about what one text does); other texts go to it."""
+    vectorised ``predict_proba`` costs about what one text does), when the first of them is
+    asked for (a batch whose cases all come with a category asks none); other texts go to
+    it."""
 
     def __init__(self, model: TextClassifier, texts: list[str]) -> None:
         self.model = model
-        unique = list(dict.fromkeys(texts))
-        self.cache = dict(zip(unique, model.predict_with_confidence(unique), strict=True))
+        self.texts: list[str] | None = list(dict.fromkeys(texts))
+        self.cache: dict[str, Any] = {}
 
     @property
     def is_fitted(self) -> bool:
@@ -254,6 +256,11 @@ class _Precomputed:
         return self.model.labels
 
     def predict_with_confidence(self, texts: list[str]) -> list[Any]:
+        if self.texts is not None:  # the batch's texts and these, in one call
+            wanted = list(dict.fromkeys([*self.texts, *texts]))
+            self.texts = None
+            self.cache.update(zip(wanted, self.model.predict_with_confidence(wanted),
+                                  strict=True))
         missing = [t for t in texts if t not in self.cache]
         if missing:
             self.cache.update(zip(missing, self.model.predict_with_confidence(missing),
