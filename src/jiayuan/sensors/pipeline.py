@@ -85,19 +85,18 @@ class Pipeline:
         self.clock = clock or (lambda: dt.datetime.now(UTC))
         self.is_pg = connection.vendor == "postgresql"
         self._rule_sets: dict[str, RuleSet | None] = {}
-        # Opening cases is slow next to storing readings: the worker does it in a thread of
-        # its own (own DB connection), so a burst of alarms never holds up the stream.
         # Opening cases is slow next to storing readings, and a checkpoint of 10,000 states
         # takes a second or two: the worker does each in a thread of its own (own DB
         # connection), so neither holds up the stream, and a checkpoint never delays a case.
-        self._fq: queue.Queue[Callable[[], Any] | None] | None = None  # cases and notes
+        self._fq: queue.Queue[list[FollowUp] | None] | None = None  # cases and notes
         self._cq: queue.Queue[Callable[[], Any] | None] | None = None  # checkpoints
         self._threads: list[threading.Thread] = []
         if async_followups:
             self._fq, self._cq = queue.Queue(), queue.Queue()
-            for name, q in (("sensors-followups", self._fq), ("sensors-checkpoints", self._cq)):
-                t = threading.Thread(target=self._background, args=(q,), daemon=True,
-                                     name=name)
+            for name, target, q in (
+                    ("sensors-followups", self._followups, self._fq),
+                    ("sensors-checkpoints", self._background, self._cq)):
+                t = threading.Thread(target=target, args=(q,), daemon=True, name=name)
                 t.start()
                 self._threads.append(t)
 
@@ -115,12 +114,39 @@ class Pipeline:
         finally:
             connection.close()
 
+    @staticmethod
+    def _followups(q: queue.Queue[list[FollowUp] | None]) -> None:
+        """The follow-up thread: everything queued meanwhile (the follow-ups of several
+        batches) is done in one ``follow_up`` call, so their alarms are read together and
+        their cases opened together."""
+        try:
+            done = False
+            while not done:
+                item = q.get()
+                if item is None:
+                    return
+                work = list(item)
+                while True:
+                    try:
+                        more = q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        done = True
+                        break
+                    work.extend(more)
+                try:
+                    follow_up(work)
+                except Exception:  # noqa: BLE001 - logged; reconcile recovers
+                    log.exception("sensors follow-ups failed")
+        finally:
+            connection.close()
+
     def _dispatch(self, followups: list[FollowUp]) -> None:
         if not followups:
             return
         if self._fq is not None:
-            batch = list(followups)
-            self._fq.put(lambda: follow_up(batch))
+            self._fq.put(list(followups))
         else:
             follow_up(followups)
 
