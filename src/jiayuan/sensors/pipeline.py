@@ -46,7 +46,7 @@ from jiayuan.sensors.models import Device, DeviceState, RejectedMessage
 from jiayuan.sensors.models import Reading as ReadingRow
 from jiayuan.sensors.rules import engine
 from jiayuan.sensors.rules.model import RuleConfigError, RuleSet
-from jiayuan.sensors.services.alarms import DeviceRef, FollowUp, follow_up, record_events
+from jiayuan.sensors.services.alarms import DeviceRef, FollowUp, follow_up, record_batch
 
 log = logging.getLogger(__name__)
 
@@ -329,9 +329,10 @@ class Pipeline:
             with transaction.atomic():
                 res.stored = self._insert_readings(rows, now)
                 res.duplicates = len(rows) - res.stored
-                for c, events in per_device_events:
-                    assert c.state is not None
-                    res.followups.extend(record_events(c.ref, events, c.state.faults))
+                if per_device_events:
+                    res.followups.extend(record_batch(
+                        [(c.ref, events, c.state.faults if c.state else ())
+                         for c, events in per_device_events]))
                 if rejects:
                     self._store_rejects(rejects, now)
         except Exception:
@@ -365,9 +366,9 @@ class Pipeline:
         followups: list[FollowUp] = []
         if pending:
             with transaction.atomic():
-                for c, events in pending:
-                    assert c.state is not None
-                    followups.extend(record_events(c.ref, events, c.state.faults))
+                followups.extend(record_batch(
+                    [(c.ref, events, c.state.faults if c.state else ())
+                     for c, events in pending]))
             self._dispatch(followups)
         return followups
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,26 @@ def _open_alarm(device_id: int, rule_id: str) -> Alarm | None:
                                 state__in=OPEN).first()
 
 
+def _new_alarm(device: DeviceRef, e: AlarmEvent) -> Alarm:
+    return Alarm(
+        device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
+        severity=str(e.severity), category=e.category, message=e.message[:500],
+        value=e.value, peak=e.value, reading_key=e.reading_key or "",
+        raised_at=e.at, path=device.path,
+        payload={"raised": {"at": _iso(e.at), "value": e.value}},
+    )
+
+
+def _suppressed_alarm(device: DeviceRef, e: AlarmEvent) -> Alarm:
+    return Alarm(
+        device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
+        severity=str(e.severity), category=e.category,
+        message=("维护期间抑制：" + e.message)[:500], value=e.value, peak=e.value,
+        reading_key=e.reading_key or "", raised_at=e.at, cleared_at=e.at,
+        state=AlarmState.CLEARED, path=device.path, payload={"suppressed": True},
+    )
+
+
 def _raise(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
     existing = _open_alarm(device.id, e.rule_id)
     if existing is not None:  # another worker raised it: this is a further breach
@@ -62,13 +82,8 @@ def _raise(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
         return
     try:
         with transaction.atomic():
-            alarm = Alarm.objects.create(
-                device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
-                severity=str(e.severity), category=e.category, message=e.message[:500],
-                value=e.value, peak=e.value, reading_key=e.reading_key or "",
-                raised_at=e.at, path=device.path,
-                payload={"raised": {"at": _iso(e.at), "value": e.value}},
-            )
+            alarm = _new_alarm(device, e)
+            alarm.save(force_insert=True)
     except IntegrityError:  # raised concurrently by another worker
         existing = _open_alarm(device.id, e.rule_id)
         if existing is not None:
@@ -77,7 +92,7 @@ def _raise(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
     followups.append(FollowUp("open", alarm.pk))
 
 
-def _update(alarm: Alarm, e: AlarmEvent) -> None:
+def _worsen(alarm: Alarm, e: AlarmEvent) -> None:
     alarm.count += 1
     alarm.value = e.value
     if e.value is not None and (alarm.peak is None or abs(e.value) > abs(alarm.peak)):
@@ -85,29 +100,31 @@ def _update(alarm: Alarm, e: AlarmEvent) -> None:
     updates = list(alarm.payload.get("updates", []))[-(MAX_UPDATES_KEPT - 1):]
     updates.append({"at": _iso(e.at), "value": e.value, "message": e.message[:200]})
     alarm.payload = {**alarm.payload, "updates": updates}
+
+
+def _update(alarm: Alarm, e: AlarmEvent) -> None:
+    _worsen(alarm, e)
     alarm.save(update_fields=["count", "value", "peak", "payload"])
+
+
+def _end(alarm: Alarm, e: AlarmEvent) -> None:
+    alarm.state = AlarmState.CLEARED
+    alarm.cleared_at = e.at
+    alarm.payload = {**alarm.payload, "cleared": {"at": _iso(e.at), "value": e.value,
+                                                  "message": e.message[:200]}}
 
 
 def _clear(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
     alarm = _open_alarm(device.id, e.rule_id)
     if alarm is None:
         return  # already cleared (by another worker, or never stored)
-    alarm.state = AlarmState.CLEARED
-    alarm.cleared_at = e.at
-    alarm.payload = {**alarm.payload, "cleared": {"at": _iso(e.at), "value": e.value,
-                                                  "message": e.message[:200]}}
+    _end(alarm, e)
     alarm.save(update_fields=["state", "cleared_at", "payload"])
     followups.append(FollowUp("clear", alarm.pk))
 
 
 def _suppressed(device: DeviceRef, e: AlarmEvent) -> None:
-    Alarm.objects.create(
-        device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
-        severity=str(e.severity), category=e.category,
-        message=("维护期间抑制：" + e.message)[:500], value=e.value, peak=e.value,
-        reading_key=e.reading_key or "", raised_at=e.at, cleared_at=e.at,
-        state=AlarmState.CLEARED, path=device.path, payload={"suppressed": True},
-    )
+    _suppressed_alarm(device, e).save(force_insert=True)
 
 
 def record_events(device: DeviceRef, events: Iterable[AlarmEvent],
@@ -137,6 +154,81 @@ def record_events(device: DeviceRef, events: Iterable[AlarmEvent],
         # silence / recovery: the health job owns them (Device.last_heard_at);
         # out_of_order: counted in the engine state only.
     return followups
+
+
+_ALARM_ACTIONS = (Action.RAISE, Action.UPDATE, Action.CLEAR)
+
+
+def record_batch(items: Sequence[tuple[DeviceRef, Sequence[AlarmEvent], tuple[str, ...]]]
+                 ) -> list[FollowUp]:
+    """``record_events`` for the devices of a batch (device, its events, its faults left),
+    in the caller's transaction, with the same rows and follow-ups in the same order: the
+    open alarms of all of them read in one query, the new alarms (and suppressed raises)
+    inserted in one statement, each alarm already open saved once. If the insert collides
+    with an alarm another worker has just raised, nothing of it is kept and the events are
+    recorded device by device (``record_events``), which answers that case."""
+    from jiayuan.sensors.services import maintenance
+
+    pairs = {(d.id, e.rule_id) for d, events, _ in items for e in events
+             if e.action in _ALARM_ACTIONS}
+    if not pairs:
+        followups: list[FollowUp] = []
+        for device, events, faults_left in items:
+            followups.extend(record_events(device, events, faults_left))
+        return followups
+    open_: dict[tuple[int, str], Alarm] = {
+        (a.device_id, a.rule_id): a for a in Alarm.objects.filter(
+            device_id__in={d for d, _ in pairs}).exclude(state=AlarmState.CLEARED)
+        if (a.device_id, a.rule_id) in pairs}
+    new: list[Alarm] = []
+    changed: dict[int, Alarm] = {}  # alarms already stored, to save (by id)
+    steps: list[tuple[str, Alarm]] = []  # the follow-ups, in order
+    later: list[tuple[DeviceRef, AlarmEvent, tuple[str, ...]]] = []  # maintenance
+    for device, events, faults_left in items:
+        for e in events:
+            a = e.action
+            key = (device.id, e.rule_id)
+            if a is Action.RAISE or a is Action.UPDATE:
+                alarm = open_.get(key)
+                if alarm is None:
+                    alarm = open_[key] = _new_alarm(device, e)
+                    new.append(alarm)
+                    steps.append(("open", alarm))
+                    continue
+                _worsen(alarm, e)
+            elif a is Action.CLEAR:
+                alarm = open_.pop(key, None)
+                if alarm is None:
+                    continue
+                _end(alarm, e)
+                steps.append(("clear", alarm))
+            elif a is Action.SUPPRESSED:
+                new.append(_suppressed_alarm(device, e))
+                continue
+            elif a is Action.FAULT or a is Action.FAULT_CLEARED:
+                later.append((device, e, faults_left))
+                continue
+            else:
+                continue
+            if alarm.pk is not None:
+                changed[alarm.pk] = alarm
+    if new:
+        try:
+            with transaction.atomic():
+                Alarm.objects.bulk_create(new)
+        except IntegrityError:  # another worker raised one of them meanwhile
+            followups = []
+            for device, events, faults_left in items:
+                followups.extend(record_events(device, events, faults_left))
+            return followups
+    for alarm in changed.values():  # in device order, as they were met
+        alarm.save(update_fields=["count", "value", "peak", "payload", "state", "cleared_at"])
+    for device, e, faults_left in later:
+        if e.action is Action.FAULT:
+            maintenance.open_order(device, MaintenanceOrder.Reason.FAULT, e.message, e.at)
+        else:
+            maintenance.fault_cleared(device, e, faults_left)
+    return [FollowUp(action, alarm.pk) for action, alarm in steps]
 
 
 # --- after commit -------------------------------------------------------------------------------

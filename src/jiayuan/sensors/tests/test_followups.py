@@ -162,3 +162,73 @@ def test_a_note_by_id_moves_the_case_on_and_tells_its_observers(
     assert seen == [(case.pk, "test.notes:1", seq + 1)]
     with pytest.raises(Case.DoesNotExist):
         add_note_by_id(10**9, text="x")
+
+
+# --- the alarm rows of a batch (record_batch) ---------------------------------------------------
+
+def test_raise_clear_and_raise_again_in_one_batch_keep_two_episodes(tiny, clock):
+    # given a panic button pressed, released and pressed again within one batch
+    make_device(tiny, "PB-F", "panic_button")
+    p = Pipeline(clock=clock)
+    res = p.process([message("PB-F", clock.at(-90), {"pressed": 1}, msg_id="a"),
+                     message("PB-F", clock.at(-80), {"pressed": 0}, msg_id="b"),
+                     message("PB-F", clock.at(-70), {"pressed": 1}, msg_id="c")])
+    # then two alarm episodes: the first cleared, the second open, each with one case
+    first, second = Alarm.objects.filter(device__code="PB-F").order_by("raised_at")
+    assert first.state == AlarmState.CLEARED and "cleared" in first.payload
+    assert second.state == AlarmState.ACTIVE
+    assert res.raised == [first.pk, second.pk]
+    assert [f.action for f in res.followups] == ["open", "clear", "open"]
+    assert first.case_id and second.case_id and first.case_id != second.case_id
+    assert CaseEvent.objects.filter(case_id=first.case_id, action="note").count() == 1
+
+
+def test_events_of_several_devices_in_one_batch_update_open_alarms_once_each(tiny, clock):
+    make_device(tiny, "SHED-A", "ebike_shed")
+    make_device(tiny, "SHED-B", "ebike_shed")
+    p = Pipeline(clock=clock)
+    p.process([message(c, clock.at(-600), {"temperature_c": 71}, msg_id=f"{c}1")
+               for c in ("SHED-A", "SHED-B")])
+    # worse, worse again, then the temperature drops: one batch
+    p.process([m for c in ("SHED-A", "SHED-B") for m in (
+        message(c, clock.at(-500), {"temperature_c": 75}, msg_id=f"{c}2"),
+        message(c, clock.at(-400), {"temperature_c": 78}, msg_id=f"{c}3"),
+        message(c, clock.at(-300), {"temperature_c": 30}, msg_id=f"{c}4"))])
+    for code in ("SHED-A", "SHED-B"):
+        alarm = Alarm.objects.get(device__code=code, rule_id__endswith="overheat")
+        assert alarm.state == AlarmState.CLEARED
+        assert (alarm.peak, alarm.count) == (78, 3)
+        assert [u["value"] for u in alarm.payload["updates"]] == [75, 78]
+        assert alarm.payload["cleared"]["value"] == 30
+
+
+def test_an_alarm_raised_meanwhile_by_another_worker_is_updated_not_raised_twice(
+        tiny, clock, monkeypatch):
+    from jiayuan.sensors.services.alarms import record_batch
+
+    device = make_device(tiny, "PB-R", "panic_button")
+    p = Pipeline(clock=clock)
+    p.process([message("PB-R", clock.at(-100), {"pressed": 0}, msg_id="0")])
+    ref = p.devices["PB-R"].ref
+    from jiayuan.sensors.messages import Reading as R
+    from jiayuan.sensors.rules.catalogue import rule_set_for
+    from jiayuan.sensors.rules.engine import evaluate, new_state
+
+    _, events = evaluate(new_state("PB-R"), R("310115", "PB-R", "x", clock.at(-50),
+                                                {"pressed": 1.0}),
+                         rule_set_for("panic_button"), clock())
+    assert [e.action.value for e in events] == ["raise"]
+    real = alarm_services._new_alarm
+
+    def other_worker_first(device_ref, e):
+        # the other worker's raise commits after this batch read the open alarms
+        monkeypatch.setattr(alarm_services, "_new_alarm", real)
+        Alarm.objects.create(device=device, rule_id=e.rule_id, title="t", severity="Severe",
+                             message="m", raised_at=clock.at(-55))
+        return real(device_ref, e)
+
+    monkeypatch.setattr(alarm_services, "_new_alarm", other_worker_first)
+    followups = record_batch([(ref, events, ())])
+    assert followups == []  # not raised again: the other worker's alarm was updated
+    alarm = Alarm.objects.get(device=device)
+    assert alarm.count == 2 and alarm.state == AlarmState.ACTIVE
