@@ -237,12 +237,12 @@ def record_batch(items: Sequence[tuple[DeviceRef, Sequence[AlarmEvent], tuple[st
 # keys, ids and events written together) when at least this many alarms need a case at once.
 BATCH_OPEN_MIN = 4
 
-# The device and its place, down to the subdistrict, read with the alarm (the case intake
-# walks entrance → building → compound → neighbourhood → subdistrict).
-_PLACE = "device__entrance__building__compound__neighbourhood__subdistrict"
-_NO_BOUNDARIES = ("device__entrance__building__compound__boundary",
-                  "device__entrance__building__compound__neighbourhood__boundary",
-                  "device__entrance__building__compound__neighbourhood__subdistrict__boundary")
+# A device's place, down to the subdistrict, read with it (the case intake walks entrance →
+# building → compound → neighbourhood → subdistrict), without the boundaries.
+_PLACE = "entrance__building__compound__neighbourhood__subdistrict"
+_NO_BOUNDARIES = ("entrance__building__compound__boundary",
+                  "entrance__building__compound__neighbourhood__boundary",
+                  "entrance__building__compound__neighbourhood__subdistrict__boundary")
 
 
 def _with_place(qs: Any) -> Any:
@@ -256,7 +256,9 @@ def _device_of(alarm: Alarm) -> Device:
         device = alarm.device
         if device.entrance_id is None or Device.entrance.is_cached(device):  # type: ignore[attr-defined]
             return device
-    return _with_place(Device.objects).get(pk=alarm.device_id)  # type: ignore[no-any-return]
+    device = _with_place(Device.objects).get(pk=alarm.device_id)
+    alarm.device = device
+    return device  # type: ignore[no-any-return]
 
 
 def _case_args(alarm: Alarm, device: Device) -> dict[str, Any]:
@@ -375,21 +377,28 @@ alarm_followed_up = Signal()
 
 def follow_up(followups: Iterable[FollowUp]) -> None:
     """Open cases and note clears after the batch committed: the alarms read in one query,
-    the cases they need opened together (``open_cases_for``), then each clear noted, in
-    order. Failures are logged and left for ``reconcile``; they never undo the batch."""
+    the cases they need opened together (``open_cases_for``, their devices' places read in
+    one query), then each clear noted, in order. Failures are logged and left for
+    ``reconcile``; they never undo the batch."""
     followups = list(followups)
     if not followups:
         return
     try:
-        alarms = _with_place(Alarm.objects).in_bulk({f.alarm_id for f in followups})
+        alarms = Alarm.objects.select_related("device").in_bulk(
+            {f.alarm_id for f in followups})
+        need: dict[int, Alarm] = {}
+        for f in followups:
+            alarm = alarms.get(f.alarm_id)
+            if alarm is not None and alarm.case_id is None and f.action in ("open", "clear"):
+                need.setdefault(alarm.pk, alarm)
+        if need:  # the places of the devices whose alarms need a case, in one query
+            placed = _with_place(Device.objects).in_bulk(
+                {a.device_id for a in need.values()})
+            for alarm in need.values():
+                alarm.device = placed.get(alarm.device_id, alarm.device)
     except Exception:  # noqa: BLE001
         log.exception("sensor alarm follow-ups %s failed", followups)
         return
-    need: dict[int, Alarm] = {}
-    for f in followups:
-        alarm = alarms.get(f.alarm_id)
-        if alarm is not None and alarm.case_id is None and f.action in ("open", "clear"):
-            need.setdefault(alarm.pk, alarm)
     failed = open_cases_for(list(need.values())) if need else set()
     for f in followups:
         alarm = alarms.get(f.alarm_id)
