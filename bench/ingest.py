@@ -145,8 +145,14 @@ def _bare_proc(district: str, expected: int, ready: mp.Event, out: mp.Queue) -> 
     c.disconnect()
 
 
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
 def _ingest_procs(k: int, group: str, district: str, log: Path) -> list[subprocess.Popen]:
-    env = {**os.environ}
+    # The workers run THIS checkout's code with this interpreter (the checkout's venv when the
+    # bench is run as documented): not a ``jiayuan`` found on PATH, nor another checkout's.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])}
     return [subprocess.Popen(
         [sys.executable, "-m", "jiayuan.cli", "ingest", "--url", URL, "--slot", str(i),
          "--group", group, "--district", district, "--session-expiry", "120"],
@@ -434,6 +440,9 @@ def main() -> None:
     run_id = f"{random.randrange(16**6):06x}"
     log = Path(f"/tmp/bench-ingest-{run_id}.log")
     devices = _setup(a.devices)
+    import jiayuan
+
+    print(f"code measured: {Path(jiayuan.__file__).parent} with {sys.executable}")
     print(f"run {run_id}: {len(devices)} devices, {a.readings} readings, {a.workers} ingest "
           f"workers, {a.publishers} publishers, cores={os.cpu_count()}, "
           f"load={os.getloadavg()[0]:.1f}; worker log {log}")
@@ -443,6 +452,10 @@ def main() -> None:
         print("throughput: " + ", ".join(
             f"{k}={v:.0f}" if isinstance(v, float) and not k.startswith("cpu_")
             else f"{k}={v}" for k, v in info.items()))
+        # each worker logs its CPU by thread when it stops (the whole process life)
+        for line in log.read_text().splitlines():
+            if "CPU by thread" in line:
+                print("  " + line.split("ingest ", 1)[-1])
     p99 = float("nan")
     if not a.skip_latency:
         lat = sorted(latency(a, devices, run_id, log))

@@ -327,13 +327,20 @@ def _reading(district: str, device_code: str | None, body: Any, now_e: float) ->
         else:
             metrics[name] = _number(f"metrics.{name}", raw)
     battery = body.get("battery")
+    if battery is not None:
+        kind = type(battery)
+        if kind is int and -1e300 < battery < 1e300:
+            battery = float(battery)
+        elif kind is not float or battery - battery != 0.0:
+            battery = _number("battery", battery)
     rssi = body.get("rssi")
-    return Reading(
-        district, device_code, message_id, ts, metrics,
-        None if battery is None else _number("battery", battery),
-        None if rssi is None else _number("rssi", rssi),
-        epoch=epoch,
-    )
+    if rssi is not None:
+        kind = type(rssi)
+        if kind is int and -1e300 < rssi < 1e300:
+            rssi = float(rssi)
+        elif kind is not float or rssi - rssi != 0.0:
+            rssi = _number("rssi", rssi)
+    return Reading(district, device_code, message_id, ts, metrics, battery, rssi, epoch=epoch)
 
 
 def encode_payload(reading: Reading) -> bytes:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from jiayuan.sensors.messages import (
@@ -46,7 +46,7 @@ from jiayuan.sensors.models import Device, DeviceState, RejectedMessage
 from jiayuan.sensors.models import Reading as ReadingRow
 from jiayuan.sensors.rules import engine
 from jiayuan.sensors.rules.model import RuleConfigError, RuleSet
-from jiayuan.sensors.services.alarms import DeviceRef, FollowUp, follow_up, record_events
+from jiayuan.sensors.services.alarms import DeviceRef, FollowUp, follow_up, record_batch
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +85,18 @@ class Pipeline:
         self.clock = clock or (lambda: dt.datetime.now(UTC))
         self.is_pg = connection.vendor == "postgresql"
         self._rule_sets: dict[str, RuleSet | None] = {}
-        # Opening cases is slow next to storing readings: the worker does it in a thread of
-        # its own (own DB connection), so a burst of alarms never holds up the stream.
         # Opening cases is slow next to storing readings, and a checkpoint of 10,000 states
         # takes a second or two: the worker does each in a thread of its own (own DB
         # connection), so neither holds up the stream, and a checkpoint never delays a case.
-        self._fq: queue.Queue[Callable[[], Any] | None] | None = None  # cases and notes
+        self._fq: queue.Queue[list[FollowUp] | None] | None = None  # cases and notes
         self._cq: queue.Queue[Callable[[], Any] | None] | None = None  # checkpoints
         self._threads: list[threading.Thread] = []
         if async_followups:
             self._fq, self._cq = queue.Queue(), queue.Queue()
-            for name, q in (("sensors-followups", self._fq), ("sensors-checkpoints", self._cq)):
-                t = threading.Thread(target=self._background, args=(q,), daemon=True,
-                                     name=name)
+            for name, target, q in (
+                    ("sensors-followups", self._followups, self._fq),
+                    ("sensors-checkpoints", self._background, self._cq)):
+                t = threading.Thread(target=target, args=(q,), daemon=True, name=name)
                 t.start()
                 self._threads.append(t)
 
@@ -115,12 +114,39 @@ class Pipeline:
         finally:
             connection.close()
 
+    @staticmethod
+    def _followups(q: queue.Queue[list[FollowUp] | None]) -> None:
+        """The follow-up thread: everything queued meanwhile (the follow-ups of several
+        batches) is done in one ``follow_up`` call, so their alarms are read together and
+        their cases opened together."""
+        try:
+            done = False
+            while not done:
+                item = q.get()
+                if item is None:
+                    return
+                work = list(item)
+                while True:
+                    try:
+                        more = q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        done = True
+                        break
+                    work.extend(more)
+                try:
+                    follow_up(work)
+                except Exception:  # noqa: BLE001 - logged; reconcile recovers
+                    log.exception("sensors follow-ups failed")
+        finally:
+            connection.close()
+
     def _dispatch(self, followups: list[FollowUp]) -> None:
         if not followups:
             return
         if self._fq is not None:
-            batch = list(followups)
-            self._fq.put(lambda: follow_up(batch))
+            self._fq.put(list(followups))
         else:
             follow_up(followups)
 
@@ -303,9 +329,10 @@ class Pipeline:
             with transaction.atomic():
                 res.stored = self._insert_readings(rows, now)
                 res.duplicates = len(rows) - res.stored
-                for c, events in per_device_events:
-                    assert c.state is not None
-                    res.followups.extend(record_events(c.ref, events, c.state.faults))
+                if per_device_events:
+                    res.followups.extend(record_batch(
+                        [(c.ref, events, c.state.faults if c.state else ())
+                         for c, events in per_device_events]))
                 if rejects:
                     self._store_rejects(rejects, now)
         except Exception:
@@ -339,9 +366,9 @@ class Pipeline:
         followups: list[FollowUp] = []
         if pending:
             with transaction.atomic():
-                for c, events in pending:
-                    assert c.state is not None
-                    followups.extend(record_events(c.ref, events, c.state.faults))
+                followups.extend(record_batch(
+                    [(c.ref, events, c.state.faults if c.state else ())
+                     for c, events in pending]))
             self._dispatch(followups)
         return followups
 
@@ -375,29 +402,43 @@ class Pipeline:
                          now: dt.datetime) -> int:
         """Store the rows (device id, epoch seconds, key hash, key, metrics JSON); a row
         already stored (same device, time and key hash) is skipped. Returns how many were
-        new. PostgreSQL: one COPY (text format, written as one buffer) into a temporary
-        table, then one INSERT … SELECT … ON CONFLICT DO NOTHING."""
+        new. PostgreSQL: the batch as one text buffer COPY'd straight into the table, inside
+        a savepoint; when a row is already there (a QoS 1 redelivery: rare), the savepoint is
+        rolled back and the same buffer goes into a temporary table, then one INSERT …
+        SELECT … ON CONFLICT DO NOTHING."""
         if not rows:
             return 0
-        with connection.cursor() as cur:
-            if self.is_pg:
+        if self.is_pg:
+            received = now.astimezone(UTC).isoformat(sep=" ")
+            buf = "".join([
+                f"{dev_id}\t{pg_time(epoch)}\t{h}\t{_copy_text(key)}\t"
+                f"{_copy_text(metrics.decode())}\t{received}\n"
+                for dev_id, epoch, h, key, metrics in rows])
+            columns = "(device_id, at, h, key, metrics, received_at)"
+            try:
+                with transaction.atomic(), connection.cursor() as cur, \
+                        connection.wrap_database_errors, \
+                        cur.cursor.copy(f"COPY sensors_reading {columns} FROM STDIN") as cp:
+                    cp.write(buf)
+                return len(rows)
+            except IntegrityError:
+                pass  # some are stored already: keep the others only
+            with connection.cursor() as cur:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
                 raw.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS sensors_reading_batch "
-                    "(device_id bigint, at_e float8, h bigint, key text, metrics jsonb) "
-                    "ON COMMIT DELETE ROWS")
-                with raw.copy("COPY sensors_reading_batch (device_id, at_e, h, key, metrics) "
-                              "FROM STDIN") as cp:
-                    cp.write("".join([
-                        f"{dev_id}\t{epoch!r}\t{h}\t{_copy_text(key)}\t"
-                        f"{_copy_text(metrics.decode())}\n"
-                        for dev_id, epoch, h, key, metrics in rows]))
+                    "CREATE TEMP TABLE IF NOT EXISTS sensors_reading_again "
+                    "(device_id bigint, at timestamptz, h bigint, key text, metrics jsonb, "
+                    "received_at timestamptz) ON COMMIT DELETE ROWS")
+                # emptied at each commit; here too, for a caller's enclosing transaction
+                raw.execute("DELETE FROM sensors_reading_again")
+                with raw.copy(f"COPY sensors_reading_again {columns} FROM STDIN") as cp:
+                    cp.write(buf)
                 raw.execute(
                     "INSERT INTO sensors_reading (device_id, at, h, key, metrics, received_at) "
-                    "SELECT device_id, to_timestamp(at_e), h, key, metrics, %s "
-                    "FROM sensors_reading_batch ON CONFLICT (device_id, at, h) DO NOTHING",
-                    [now])
+                    "SELECT device_id, at, h, key, metrics, received_at "
+                    "FROM sensors_reading_again ON CONFLICT (device_id, at, h) DO NOTHING")
                 return int(raw.rowcount)
+        with connection.cursor() as cur:
             cur.executemany(
                 "INSERT INTO sensors_reading (device_id, at, h, key, metrics, received_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (device_id, at, h) DO NOTHING",
@@ -452,37 +493,73 @@ class Pipeline:
                 time.sleep(0.05 * (attempt + 1))
 
     def _write_checkpoint_once(self, items: list[tuple[int, engine.DeviceState]]) -> None:
+        now = timezone.now()
+        dumps = orjson.dumps
+        if self.is_pg:
+            # One COPY (text format, one buffer) into a temporary table, then one upsert of
+            # the states and one update of the devices: no per-value quoting in Python.
+            null = "\\N"
+            buf = "".join([
+                f"{dev_id}\t{_copy_text(dumps(engine.state_to_dict(s)).decode())}\t"
+                f"{pg_time(s.last_heard) if s.last_heard else null}\t"
+                f"{_copy_text(dumps(list(s.faults)).decode())}\t"
+                f"{_copy_text(dumps(s.values).decode())}\n"
+                for dev_id, s in items])
+            with transaction.atomic(), connection.cursor() as cur:
+                raw = cur.cursor  # the psycopg cursor under Django's wrapper
+                raw.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS sensors_checkpoint_batch "
+                    "(device_id bigint, data jsonb, heard timestamptz, faults jsonb, "
+                    "metrics jsonb) ON COMMIT DELETE ROWS")
+                # emptied at each commit; here too, for a caller's enclosing transaction
+                raw.execute("DELETE FROM sensors_checkpoint_batch")
+                with raw.copy("COPY sensors_checkpoint_batch (device_id, data, heard, faults, "
+                              "metrics) FROM STDIN") as cp:
+                    cp.write(buf)
+                raw.execute(
+                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) "
+                    "SELECT device_id, data, %s FROM sensors_checkpoint_batch "
+                    "ORDER BY device_id ON CONFLICT (device_id) DO UPDATE "
+                    "SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at", [now])
+                raw.execute(
+                    "UPDATE sensors_device AS d SET last_heard_at = b.heard, faults = b.faults, "
+                    "last_metrics = b.metrics FROM sensors_checkpoint_batch AS b "
+                    "WHERE d.id = b.device_id "
+                    "AND (d.last_heard_at IS NULL OR b.heard >= d.last_heard_at)")
+            return
         states, heard = [], []
         for dev_id, s in items:
-            states.append((dev_id, orjson.dumps(engine.state_to_dict(s)).decode()))
+            states.append((dev_id, dumps(engine.state_to_dict(s)).decode()))
             at = dt.datetime.fromtimestamp(s.last_heard, UTC) if s.last_heard else None
-            heard.append((dev_id, at, orjson.dumps(list(s.faults)).decode(),
-                          orjson.dumps(s.values).decode()))
-        now = timezone.now()
+            heard.append((dev_id, at, dumps(list(s.faults)).decode(), dumps(s.values).decode()))
         with transaction.atomic(), connection.cursor() as cur:
-            if self.is_pg:
-                cur.execute(
-                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) "
-                    "SELECT u.id, u.data::jsonb, %s FROM unnest(%s::bigint[], %s::text[]) "
-                    "AS u(id, data) ON CONFLICT (device_id) DO UPDATE "
-                    "SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
-                    [now, [i for i, _ in states], [d for _, d in states]])
-                cur.execute(
-                    "UPDATE sensors_device AS d SET last_heard_at = u.h, faults = u.f::jsonb, "
-                    "last_metrics = u.m::jsonb FROM unnest(%s::bigint[], %s::timestamptz[], "
-                    "%s::text[], %s::text[]) AS u(id, h, f, m) WHERE d.id = u.id "
-                    "AND (d.last_heard_at IS NULL OR u.h >= d.last_heard_at)",
-                    [[h[0] for h in heard], [h[1] for h in heard], [h[2] for h in heard],
-                     [h[3] for h in heard]])
-            else:
-                cur.executemany(
-                    "INSERT INTO sensors_devicestate (device_id, data, updated_at) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, "
-                    "updated_at = excluded.updated_at",
-                    [(i, d, now) for i, d in states])
-                cur.executemany(
-                    "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
-                    "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+            cur.executemany(
+                "INSERT INTO sensors_devicestate (device_id, data, updated_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (device_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                [(i, d, now) for i, d in states])
+            cur.executemany(
+                "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
+                "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+
+
+_PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix seconds
+_SECOND_TEXT: dict[int, str] = {}
+
+
+def pg_time(epoch: float) -> str:
+    """Epoch seconds as PostgreSQL timestamptz text, to the microsecond PostgreSQL's own
+    ``to_timestamp(epoch)`` gives (it counts from its 2000 epoch and rounds half to even,
+    as ``round`` does): a reading stored either way has the same time, so a redelivery is
+    recognised. The seconds' text is cached: a batch's readings share few seconds."""
+    us = round((epoch - _PG_EPOCH_S) * 1e6) + _PG_EPOCH_S * 1_000_000
+    sec, frac = divmod(us, 1_000_000)
+    text = _SECOND_TEXT.get(sec)
+    if text is None:
+        if len(_SECOND_TEXT) > 100_000:
+            _SECOND_TEXT.clear()
+        text = _SECOND_TEXT[sec] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sec))
+    return f"{text}.{frac:06d}+00"
 
 
 def _copy_text(value: str) -> str:

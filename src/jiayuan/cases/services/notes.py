@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jiayuan.cases import hooks
@@ -29,6 +29,38 @@ def add_note(case: Case, *, text: str, actor: Any = None, actor_role: str = "sys
     event = append_note(locked, text=text, actor=actor, actor_role=actor_role,
                         payload=payload or {})
     case.seq = locked.seq
+    return event
+
+
+@transaction.atomic
+def add_note_by_id(case_id: int, *, text: str, actor_role: str = "system",
+                   payload: dict[str, Any] | None = None) -> CaseEvent:
+    """``add_note`` for a case known only by its id (a system note: an alarm cleared),
+    without loading the case: its row is locked and its ``seq`` moved on by one ``UPDATE …
+    RETURNING``. The observers get the case with only the fields read here loaded (any
+    other field is read from the database if asked for). Refuses what ``add_note`` refuses,
+    and a case that does not exist (``Case.DoesNotExist``)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("备注不能为空", details={"text": ["必填"]})
+    if len(text) > MAX_NOTE:
+        raise ValidationFailed(f"备注不能超过 {MAX_NOTE} 字", details={"text": ["过长"]})
+    now = timezone.now()
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET seq = seq + 1, updated_at = %s WHERE id = %s "  # noqa: S608
+                    "RETURNING seq, state, source_ref", [now, case_id])
+        row = cur.fetchone()
+    if row is None:
+        raise Case.DoesNotExist(f"case {case_id}")
+    seq, state, source_ref = row
+    known = {"id": case_id, "seq": seq, "state": state, "source_ref": source_ref}
+    names = [f.attname for f in Case._meta.concrete_fields if f.attname in known]
+    case = Case.from_db(connection.alias, names, [known[n] for n in names])
+    event = CaseEvent.objects.create(
+        case=case, seq=seq, at=now, actor=None, actor_role=actor_role, action=NOTE_ACTION,
+        from_state=state, to_state=state, reason=text, payload=payload or {})
+    hooks.publish(case, event)
     return event
 
 

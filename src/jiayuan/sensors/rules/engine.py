@@ -169,10 +169,21 @@ def _plan(rules: RuleSet) -> tuple[tuple[_Step, ...], dict[str, tuple[float, flo
     return tuple(steps), ranges
 
 
+_last_now: tuple[datetime | None, float] = (None, 0.0)  # the last ``now`` and its timestamp
+
+
 def _require_aware(now: datetime) -> float:
+    # a batch evaluates thousands of readings with the same ``now``: checked once (one
+    # tuple, replaced whole, so a second thread never sees half of it)
+    global _last_now
+    last = _last_now
+    if now is last[0]:
+        return last[1]
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    return now.timestamp()
+    t = now.timestamp()
+    _last_now = (now, t)
+    return t
 
 
 # ----------------------------------------------------------------------------- messages
@@ -404,7 +415,8 @@ def evaluate(state: DeviceState, reading: Reading, rules: RuleSet,
         ))
         return s, events
 
-    steps, ranges = _plan(rules)
+    got = _PLANS.get(id(rules))
+    steps, ranges = got[1:] if got is not None and got[0] is rules else _plan(rules)
     raw: dict[str, float] = {k: float(v) for k, v in reading.metrics.items()}
     if reading.battery is not None:
         raw["battery"] = reading.battery

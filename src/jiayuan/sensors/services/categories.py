@@ -54,3 +54,19 @@ def ensure_category(code: str) -> str:
         "default_department_kind": department_kind,
         "source": "jiayuan.sensors: alarm classes of the sensors app"})
     return code
+
+
+_installed: set[str] = set()  # codes this process has made sure of
+
+
+def installed_category(code: str) -> str:
+    """``ensure_category``, once per process and code (the sensors' classes are installed
+    once and stay; ``forget_installed`` when one may have gone)."""
+    if code not in _installed:
+        code = ensure_category(code)
+        _installed.add(code)
+    return code
+
+
+def forget_installed() -> None:
+    _installed.clear()

@@ -59,6 +59,16 @@ def test_topic_scheme_round_trips() -> None:
     assert parse_topic(topic_for("310115", "DOOR.7")) == ("310115", "DOOR.7")
 
 
+@pytest.mark.parametrize(("battery", "rssi"), [(87, -71), (87.5, -71.25), (0, 0), (None, -70)])
+def test_battery_and_rssi_are_kept_as_floats(battery, rssi) -> None:
+    extra = {k: v for k, v in (("battery", battery), ("rssi", rssi)) if v is not None}
+    body = {"device": "SMK-0001", "ts": "2026-11-23T10:15:00+08:00", "metrics": {"t": 1},
+            **extra}
+    r = parse_message(TOPIC, json.dumps(body).encode(), now=NOW)
+    assert (r.battery, r.rssi) == (None if battery is None else float(battery), float(rssi))
+    assert all(type(v) is float for v in (r.battery, r.rssi) if v is not None)
+
+
 def test_encode_payload_is_the_inverse_of_parse() -> None:
     r = parse_message(TOPIC, payload(), now=NOW)
     assert parse_message(TOPIC, encode_payload(r), now=NOW) == r
@@ -79,6 +89,12 @@ def test_encode_payload_is_the_inverse_of_parse() -> None:
     (TOPIC, payload(metrics={"temperature_c": "hot"}), "wrong_type"),
     (TOPIC, payload(metrics=[1]), "wrong_type"),
     (TOPIC, payload(battery="full"), "wrong_type"),
+    (TOPIC, payload(battery=True), "wrong_type"),
+    (TOPIC, payload(rssi=[1]), "wrong_type"),
+    (TOPIC, b'{"device":"SMK-0001","ts":"2026-11-23T10:15:00+08:00","metrics":{"t":1},'
+     b'"battery":1e400}', "not_finite"),
+    (TOPIC, b'{"device":"SMK-0001","ts":"2026-11-23T10:15:00+08:00","metrics":{"t":1},'
+     b'"rssi":' + b"9" * 400 + b"}", "not_finite"),
     (TOPIC, payload(ts=True), "wrong_type"),
     (TOPIC, payload(ts=1.5), "wrong_type"),
     (TOPIC, payload(msg_id={"x": 1}), "wrong_type"),
