@@ -51,6 +51,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiayuan.config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jy_sensors")
 os.environ.setdefault("JIAYUAN_LOG_LEVEL", "WARNING")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sla_sweep import ensure_database  # noqa: E402  (creates the bench database if missing)
+
+ensure_database(os.environ["DATABASE_URL"])
+
 import django  # noqa: E402
 
 django.setup()
