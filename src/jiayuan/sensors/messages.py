@@ -326,21 +326,24 @@ def _reading(district: str, device_code: str | None, body: Any, now_e: float) ->
             metrics[name] = float(raw)
         else:
             metrics[name] = _number(f"metrics.{name}", raw)
-    battery = body.get("battery")
-    if battery is not None:
-        kind = type(battery)
-        if kind is int and -1e300 < battery < 1e300:
-            battery = float(battery)
-        elif kind is not float or battery - battery != 0.0:
-            battery = _number("battery", battery)
-    rssi = body.get("rssi")
-    if rssi is not None:
-        kind = type(rssi)
-        if kind is int and -1e300 < rssi < 1e300:
-            rssi = float(rssi)
-        elif kind is not float or rssi - rssi != 0.0:
-            rssi = _number("rssi", rssi)
-    return Reading(district, device_code, message_id, ts, metrics, battery, rssi, epoch=epoch)
+    return Reading(district, device_code, message_id, ts, metrics,
+                   _optional_number(body, "battery"), _optional_number(body, "rssi"),
+                   epoch=epoch)
+
+
+def _optional_number(body: dict[str, Any], key: str) -> float | None:
+    """``body[key]`` as a finite float, or None when absent: plain finite floats and ints in
+    range are taken as they are (the common case, checked without a call), anything else
+    goes through ``_number``, which refuses what is not a finite number."""
+    value = body.get(key)
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is int and -1e300 < value < 1e300:
+        return float(value)
+    if kind is not float or value - value != 0.0:
+        return _number(key, value)
+    return value  # type: ignore[no-any-return]
 
 
 def encode_payload(reading: Reading) -> bytes:
