@@ -330,9 +330,7 @@ class Pipeline:
                 res.stored = self._insert_readings(rows, now)
                 res.duplicates = len(rows) - res.stored
                 if per_device_events:
-                    res.followups.extend(record_batch(
-                        [(c.ref, events, c.state.faults if c.state else ())
-                         for c, events in per_device_events]))
+                    res.followups.extend(record_batch(_alarm_items(per_device_events)))
                 if rejects:
                     self._store_rejects(rejects, now)
         except Exception:
@@ -366,9 +364,7 @@ class Pipeline:
         followups: list[FollowUp] = []
         if pending:
             with transaction.atomic():
-                followups.extend(record_batch(
-                    [(c.ref, events, c.state.faults if c.state else ())
-                     for c, events in pending]))
+                followups.extend(record_batch(_alarm_items(pending)))
             self._dispatch(followups)
         return followups
 
@@ -425,14 +421,9 @@ class Pipeline:
                 pass  # some are stored already: keep the others only
             with connection.cursor() as cur:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
-                raw.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS sensors_reading_again "
-                    "(device_id bigint, at timestamptz, h bigint, key text, metrics jsonb, "
-                    "received_at timestamptz) ON COMMIT DELETE ROWS")
-                # emptied at each commit; here too, for a caller's enclosing transaction
-                raw.execute("DELETE FROM sensors_reading_again")
-                with raw.copy(f"COPY sensors_reading_again {columns} FROM STDIN") as cp:
-                    cp.write(buf)
+                _copy_to_temp(raw, "sensors_reading_again",
+                              "device_id bigint, at timestamptz, h bigint, key text, "
+                              "metrics jsonb, received_at timestamptz", columns, buf)
                 raw.execute(
                     "INSERT INTO sensors_reading (device_id, at, h, key, metrics, received_at) "
                     "SELECT device_id, at, h, key, metrics, received_at "
@@ -507,15 +498,9 @@ class Pipeline:
                 for dev_id, s in items])
             with transaction.atomic(), connection.cursor() as cur:
                 raw = cur.cursor  # the psycopg cursor under Django's wrapper
-                raw.execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS sensors_checkpoint_batch "
-                    "(device_id bigint, data jsonb, heard timestamptz, faults jsonb, "
-                    "metrics jsonb) ON COMMIT DELETE ROWS")
-                # emptied at each commit; here too, for a caller's enclosing transaction
-                raw.execute("DELETE FROM sensors_checkpoint_batch")
-                with raw.copy("COPY sensors_checkpoint_batch (device_id, data, heard, faults, "
-                              "metrics) FROM STDIN") as cp:
-                    cp.write(buf)
+                _copy_to_temp(raw, "sensors_checkpoint_batch",
+                              "device_id bigint, data jsonb, heard timestamptz, faults jsonb, "
+                              "metrics jsonb", "(device_id, data, heard, faults, metrics)", buf)
                 raw.execute(
                     "INSERT INTO sensors_devicestate (device_id, data, updated_at) "
                     "SELECT device_id, data, %s FROM sensors_checkpoint_batch "
@@ -541,6 +526,21 @@ class Pipeline:
             cur.executemany(
                 "UPDATE sensors_device SET last_heard_at = %s, faults = %s, last_metrics = %s "
                 "WHERE id = %s", [(h[1], h[2], h[3], h[0]) for h in heard])
+
+
+def _alarm_items(per_device: list[tuple[Any, list[Any]]]
+                 ) -> list[tuple[DeviceRef, list[Any], tuple[str, ...]]]:
+    """(device, its alarm events, its faults left) of each device, for ``record_batch``."""
+    return [(c.ref, events, c.state.faults if c.state else ()) for c, events in per_device]
+
+
+def _copy_to_temp(raw: Any, table: str, definition: str, columns: str, buf: str) -> None:
+    """COPY the text rows ``buf`` into the temporary ``table`` (made if needed, emptied at
+    each commit, and emptied now too, for a caller's enclosing transaction)."""
+    raw.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({definition}) ON COMMIT DELETE ROWS")
+    raw.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table name
+    with raw.copy(f"COPY {table} {columns} FROM STDIN") as cp:
+        cp.write(buf)
 
 
 _PG_EPOCH_S = 946_684_800  # 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix seconds

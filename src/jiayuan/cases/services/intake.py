@@ -25,7 +25,7 @@ from jiayuan.cases.lifecycle import State, Tier
 from jiayuan.cases.models import Case, CaseEvent, Channel, geo_cell_of
 from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
-from jiayuan.core.bulk import insert_all
+from jiayuan.core.bulk import draw_ids, insert_all
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
 from jiayuan.registry.geo import CoordinateError
 from jiayuan.registry.models import Entrance, Neighbourhood, Subdistrict
@@ -61,11 +61,7 @@ class _Pending:
         if connection.vendor != "postgresql":
             return None
         if not self.ids:
-            with connection.cursor() as cur:
-                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                            "FROM generate_series(1, %s)",
-                            [Case._meta.db_table, max(1, self.size - len(self.unsaved))])
-                self.ids = [r[0] for r in cur.fetchall()][::-1]
+            self.ids = draw_ids(Case, max(1, self.size - len(self.unsaved)))[::-1]
         return self.ids.pop()
 
     def add(self, case: Case, events: list[CaseEvent], *, saved: bool) -> None:
@@ -104,21 +100,11 @@ def _write(cases: list[Case], events: list[CaseEvent]) -> None:
         from django.db import connection
 
         if connection.vendor == "postgresql":
-            _number_events(events)
+            for event, pk in zip(events, draw_ids(CaseEvent, len(events)), strict=True):
+                event.pk = pk
             insert_all(events)
             return
     CaseEvent.objects.bulk_create(events, batch_size=500)
-
-
-def _number_events(events: list[CaseEvent]) -> None:
-    """Ids for new events, drawn from their table's sequence in one query."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                    "FROM generate_series(1, %s)", [CaseEvent._meta.db_table, len(events)])
-        for event, (pk,) in zip(events, cur.fetchall(), strict=True):
-            event.pk = pk
 
 
 _pending: ContextVar[_Pending | None] = ContextVar("intake_batch", default=None)

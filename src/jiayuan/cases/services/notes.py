@@ -20,11 +20,7 @@ MAX_NOTE = 2000
 def add_note(case: Case, *, text: str, actor: Any = None, actor_role: str = "system",
              payload: dict[str, Any] | None = None) -> CaseEvent:
     """Append a ``note`` event (state unchanged) to the case's history and return it."""
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed("备注不能为空", details={"text": ["必填"]})
-    if len(text) > MAX_NOTE:
-        raise ValidationFailed(f"备注不能超过 {MAX_NOTE} 字", details={"text": ["过长"]})
+    text = _checked(text)
     locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     event = append_note(locked, text=text, actor=actor, actor_role=actor_role,
                         payload=payload or {})
@@ -40,11 +36,7 @@ def add_note_by_id(case_id: int, *, text: str, actor_role: str = "system",
     RETURNING``. The observers get the case with only the fields read here loaded (any
     other field is read from the database if asked for). Refuses what ``add_note`` refuses,
     and a case that does not exist (``Case.DoesNotExist``)."""
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed("备注不能为空", details={"text": ["必填"]})
-    if len(text) > MAX_NOTE:
-        raise ValidationFailed(f"备注不能超过 {MAX_NOTE} 字", details={"text": ["过长"]})
+    text = _checked(text)
     now = timezone.now()
     table = connection.ops.quote_name(Case._meta.db_table)
     with connection.cursor() as cur:
@@ -57,11 +49,8 @@ def add_note_by_id(case_id: int, *, text: str, actor_role: str = "system",
     known = {"id": case_id, "seq": seq, "state": state, "source_ref": source_ref}
     names = [f.attname for f in Case._meta.concrete_fields if f.attname in known]
     case = Case.from_db(connection.alias, names, [known[n] for n in names])
-    event = CaseEvent.objects.create(
-        case=case, seq=seq, at=now, actor=None, actor_role=actor_role, action=NOTE_ACTION,
-        from_state=state, to_state=state, reason=text, payload=payload or {})
-    hooks.publish(case, event)
-    return event
+    return _record(case, text=text, actor=None, actor_role=actor_role, payload=payload or {},
+                   at=now)
 
 
 def append_note(locked: Case, *, text: str, actor: Any = None, actor_role: str = "system",
@@ -71,11 +60,28 @@ def append_note(locked: Case, *, text: str, actor: Any = None, actor_role: str =
     it brings photos)."""
     locked.seq += 1
     locked.save(update_fields=["seq", "updated_at"])
+    return _record(locked, text=text, actor=actor, actor_role=actor_role, payload=payload,
+                   at=at or timezone.now())
+
+
+def _checked(text: str | None) -> str:
+    """A note's text, stripped; refused when empty or too long."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("备注不能为空", details={"text": ["必填"]})
+    if len(text) > MAX_NOTE:
+        raise ValidationFailed(f"备注不能超过 {MAX_NOTE} 字", details={"text": ["过长"]})
+    return text
+
+
+def _record(case: Case, *, text: str, actor: Any, actor_role: str, payload: dict[str, Any],
+            at: dt.datetime) -> CaseEvent:
+    """The ``note`` event at the case's ``seq`` (already moved on), and its observers told."""
     event = CaseEvent.objects.create(
-        case=locked, seq=locked.seq, at=at or timezone.now(),
+        case=case, seq=case.seq, at=at,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_role=getattr(actor, "role", "") or actor_role, action=NOTE_ACTION,
-        from_state=locked.state, to_state=locked.state, reason=text, payload=payload,
+        from_state=case.state, to_state=case.state, reason=text, payload=payload,
     )
-    hooks.publish(locked, event)
+    hooks.publish(case, event)
     return event

@@ -415,8 +415,7 @@ def evaluate(state: DeviceState, reading: Reading, rules: RuleSet,
         ))
         return s, events
 
-    got = _PLANS.get(id(rules))
-    steps, ranges = got[1:] if got is not None and got[0] is rules else _plan(rules)
+    steps, ranges = _plan(rules)
     raw: dict[str, float] = {k: float(v) for k, v in reading.metrics.items()}
     if reading.battery is not None:
         raw["battery"] = reading.battery

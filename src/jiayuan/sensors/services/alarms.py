@@ -20,6 +20,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from jiayuan.core.errors import InvalidTransition, NotFound
+from jiayuan.registry.selectors import LINEAGE_BOUNDARIES
 from jiayuan.sensors.models import Alarm, AlarmState, Device, MaintenanceOrder
 from jiayuan.sensors.rules.model import Action, AlarmEvent
 
@@ -66,13 +67,11 @@ def _new_alarm(device: DeviceRef, e: AlarmEvent) -> Alarm:
 
 
 def _suppressed_alarm(device: DeviceRef, e: AlarmEvent) -> Alarm:
-    return Alarm(
-        device_id=device.id, rule_id=e.rule_id, title=e.title[:120] or e.rule_id,
-        severity=str(e.severity), category=e.category,
-        message=("维护期间抑制：" + e.message)[:500], value=e.value, peak=e.value,
-        reading_key=e.reading_key or "", raised_at=e.at, cleared_at=e.at,
-        state=AlarmState.CLEARED, path=device.path, payload={"suppressed": True},
-    )
+    """A raise during maintenance: kept for the record, cleared as it is raised."""
+    alarm = _new_alarm(device, e)
+    alarm.message = ("维护期间抑制：" + e.message)[:500]
+    alarm.cleared_at, alarm.state, alarm.payload = e.at, AlarmState.CLEARED, {"suppressed": True}
+    return alarm
 
 
 def _raise(device: DeviceRef, e: AlarmEvent, followups: list[FollowUp]) -> None:
@@ -240,9 +239,7 @@ BATCH_OPEN_MIN = 4
 # A device's place, down to the subdistrict, read with it (the case intake walks entrance →
 # building → compound → neighbourhood → subdistrict), without the boundaries.
 _PLACE = "entrance__building__compound__neighbourhood__subdistrict"
-_NO_BOUNDARIES = ("entrance__building__compound__boundary",
-                  "entrance__building__compound__neighbourhood__boundary",
-                  "entrance__building__compound__neighbourhood__subdistrict__boundary")
+_NO_BOUNDARIES = tuple(f"entrance__{b}" for b in LINEAGE_BOUNDARIES)
 
 
 def _with_place(qs: Any) -> Any:
