@@ -1,0 +1,1 @@
+"""Regression tests for the trust issue (#12): each holds a hole a probe found closed."""
