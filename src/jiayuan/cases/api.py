@@ -1,7 +1,11 @@
 """Case endpoints (Ninja router mounted at /api/v1/cases). Thin: parse, call, shape.
 
-- ``POST /cases``: the intake endpoint other modules and systems call (staff sessions and API
-  tokens). ``Idempotency-Key`` makes retries safe: 201 on create, 200 with the same body after.
+- ``POST /cases``: the intake endpoint other modules and systems call (staff roles, by session
+  or API token). ``Idempotency-Key`` makes retries safe: 201 on create, 200 with the same body
+  after. Keys belong to the caller: another caller's key is a new key, and a key (or an
+  ``external_id``) replayed with a different body, or an ``external_id`` another caller sent,
+  is refused (409), so an answer only ever holds a case, and a tracking token, the caller
+  opened. A case placed outside the caller's area is refused without saying where it lies.
 - ``GET /cases``, ``GET /cases/{number}``, ``POST /cases/{number}/actions``,
   ``GET /cases/{number}/duplicates``: staff only, limited to the caller's area; reporters'
   names and phones are masked.
@@ -10,6 +14,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,7 +24,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from jiayuan.accounts.scope import scope_for
+from jiayuan.accounts.permissions import require
+from jiayuan.accounts.scope import AreaScope, scope_for
 from jiayuan.cases import selectors
 from jiayuan.cases.lifecycle import OPEN_STATES
 from jiayuan.cases.models import Case
@@ -36,28 +43,22 @@ from jiayuan.cases.services import act, open_case
 from jiayuan.cases.services.duplicates import find_duplicates, merge_cases
 from jiayuan.cases.services.intake import intake_batch
 from jiayuan.cases.workdays import TimeLimit, TimeUnit
-from jiayuan.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from jiayuan.core.errors import DomainError, NotFound, ValidationFailed
 from jiayuan.core.masking import mask_name, mask_phone
 
 router = Router(tags=["cases"])
 
-CASE_STAFF_ROLES = frozenset({"duty_officer", "neighbourhood_staff", "department_staff",
-                              "liaison", "district_analyst", "admin"})
 OPEN = [s.value for s in OPEN_STATES]
 
 
-def _is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)
-                and (user.is_superuser or user.role in CASE_STAFF_ROLES))
-
-
 def require_staff(request: HttpRequest) -> None:
-    if not _is_staff(request.user):
-        raise Forbidden("只有工作人员可以查看和处理工单")
+    require(request.user, "cases.work", "只有工作人员可以查看和处理工单")
 
 
-def _by_token(request: HttpRequest) -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+def require_intake(request: HttpRequest) -> None:
+    """Opening cases through this API is for staff roles (``cases.intake``), by session or
+    by their API token alike: the token carries its user's role, nothing more."""
+    require(request.user, "cases.intake", "只有工作人员可以通过接口提交工单")
 
 
 # --- Shapes ------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def case_out(c: Case, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def detail_out(c: Case) -> dict[str, Any]:
+def detail_out(c: Case, scope: AreaScope) -> dict[str, Any]:
     merged, _ = selectors.followers_of(c)
     return {
         **case_out(c, timezone.now()),
@@ -101,7 +102,7 @@ def detail_out(c: Case) -> dict[str, Any]:
             {"seq": e.seq, "at": e.at, "actor_role": e.actor_role, "action": e.action,
              "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
              "payload": e.payload}
-            for e in c.events.order_by("seq")
+            for e in selectors.events_for(scope, c)
         ],
     }
 
@@ -123,6 +124,19 @@ def _reported_at(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+def caller_of(request: HttpRequest) -> str:
+    """Whom an idempotency key belongs to: the user behind the session or the API token."""
+    return f"user:{request.user.pk}"
+
+
+def request_hash(body: CaseIn) -> str:
+    """SHA-256 of the request's content (its key left out), to tell a replay from a new
+    request under the same key."""
+    data = body.model_dump(exclude={"idempotency_key"}, mode="json")
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _open(request: HttpRequest, body: CaseIn, key: str | None,
           entrances: dict[str, Any] | None = None) -> tuple[Case, bool]:
     entrance = None
@@ -140,14 +154,15 @@ def _open(request: HttpRequest, body: CaseIn, key: str | None,
         reporter_name=body.reporter_name, reporter_phone=body.reporter_phone,
         external_id=body.external_id.strip(), idempotency_key=key,
         reported_at=_reported_at(body.reported_at), actor=request.user,
+        caller=caller_of(request), request_hash=request_hash(body),
+        scope=scope_for(request.user),
     )
 
 
 @router.post("/cases", response={200: CaseCreatedOut, 201: CaseCreatedOut},
              summary="Open a case (idempotent with an Idempotency-Key header)")
 def create_case(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
-    if not (_by_token(request) or _is_staff(request.user)):
-        raise Forbidden("只有工作人员或接口令牌可以提交工单")
+    require_intake(request)
     [(case, created)] = _open_all(request, [(body, request.headers.get("Idempotency-Key"))],
                                   single=True)
     if not created:
@@ -163,8 +178,7 @@ def create_cases(request: HttpRequest, body: CaseBatchIn) -> dict[str, Any]:
     the home codes for the batch; numbers and events written together (``intake_batch``).
     Any bad item refuses the whole batch (422, every item's problem listed by index) and
     creates nothing; a retried batch answers each item ``created: false``."""
-    if not (_by_token(request) or _is_staff(request.user)):
-        raise Forbidden("只有工作人员或接口令牌可以提交工单")
+    require_intake(request)
     keys = [item.idempotency_key for item in body.cases if item.idempotency_key]
     if len(keys) != len(set(keys)):
         raise ValidationFailed("同一批次中幂等键重复", details={"idempotency_key": ["重复"]})
@@ -197,7 +211,7 @@ def _open_all(request: HttpRequest, items: list[tuple[CaseIn, str | None]], *,
             with transaction.atomic(), intake_batch(
                     texts=[body.description for body, _ in items], keys=keys,
                     external_ids=[(body.channel, body.external_id.strip())
-                                  for body, _ in items]):
+                                  for body, _ in items], caller=caller_of(request)):
                 entrances = {e.home_code: e for e in Entrance.objects.select_related(
                     "building__compound__neighbourhood__subdistrict").defer(
                     *LINEAGE_BOUNDARIES).filter(home_code__in=codes)} if codes else {}
@@ -272,7 +286,8 @@ def list_cases(
 @router.get("/cases/{number}", response=CaseDetailOut, summary="One case with its history")
 def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
     require_staff(request)
-    return detail_out(selectors.get_case(scope_for(request.user), number))
+    scope = scope_for(request.user)
+    return detail_out(selectors.get_case(scope, number), scope)
 
 
 @router.post("/cases/{number}/actions", response=CaseDetailOut,
@@ -299,7 +314,7 @@ def post_action(request: HttpRequest, number: str, body: ActionIn) -> dict[str, 
         act(case=case, user=request.user, kind=body.kind, reason=body.reason,
             lead_unit=body.lead_unit, assisting_units=tuple(body.assisting_units),
             rating=body.rating, extension=extension)
-    return detail_out(selectors.get_case(scope, number))
+    return detail_out(selectors.get_case(scope, number), scope)
 
 
 @router.get("/cases/{number}/duplicates", response=list[DuplicateOut],

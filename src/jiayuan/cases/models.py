@@ -138,7 +138,16 @@ class Case(models.Model):
     tracking_token = models.CharField(max_length=43, unique=True, default=new_tracking_token,
                                       editable=False)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Idempotency: a key is unique per caller (``intake_caller``), never across callers, so a
+    # caller replaying another's key (or a guessable one like ``sensors.alarm:42``) opens its
+    # own case or is refused, and never gets the other case back. ``intake_caller`` is
+    # ``user:<id>`` for a case opened through the staff API (session or API token) or the
+    # video webhook, empty for the platform's own modules and the resident pages;
+    # ``request_hash`` the SHA-256 of the request that opened it, so a replay of the key
+    # with a different body is refused (409) instead of answered with this case.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    intake_caller = models.CharField(max_length=40, blank=True, default="", editable=False)
+    request_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     # Mirror of lifecycle.CaseSnapshot.
     lead_unit = models.CharField(_("lead unit"), max_length=60, blank=True)
@@ -189,7 +198,12 @@ class Case(models.Model):
             models.UniqueConstraint(
                 fields=["channel", "external_id"], condition=~models.Q(external_id=""),
                 name="case_unique_external_id_per_channel",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["intake_caller", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="case_unique_idempotency_key_per_caller",
+            ),
         ]
         indexes = [
             path_index("case"),

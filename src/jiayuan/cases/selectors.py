@@ -411,3 +411,24 @@ def followers_of(case: Case) -> tuple[list[Case], list[Follower]]:
     followers = [Follower(c, c.reporter_id, c.reporter_name, c.reporter_phone, c.tracking_token)
                  for c in (case, *merged)]
     return merged, followers
+
+
+def events_for(scope: AreaScope, case: Case) -> list[CaseEvent]:
+    """``case``'s events in order, as ``scope`` may read them: a routing event's
+    ``possible_duplicates`` (suggested at intake over the whole district) keeps only the
+    cases inside the scope, so a reader never learns the number of a case outside it. The
+    stored rows are untouched (an operations-centre reader still sees every suggestion)."""
+    events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+    if scope.everywhere:
+        return events
+    named = {d.get("number") for e in events
+             for d in (e.payload or {}).get("possible_duplicates") or () if isinstance(d, dict)}
+    named.discard(None)
+    visible = set(scope.filter(Case.objects.filter(number__in=sorted(named))).values_list(
+        "number", flat=True)) if named else set()
+    for e in events:
+        dups = (e.payload or {}).get("possible_duplicates")
+        if dups:
+            e.payload = {**e.payload, "possible_duplicates": [
+                d for d in dups if isinstance(d, dict) and d.get("number") in visible]}
+    return events

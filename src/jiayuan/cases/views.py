@@ -93,7 +93,7 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
             key = f"home_code:{d['idempotency_key']}"  # apart from other channels' keys
             if _rate_exceeded(keys):
                 # A retry of a report already filed is answered; a new one waits.
-                existing = Case.objects.filter(idempotency_key=key).first()
+                existing = Case.objects.filter(intake_caller="", idempotency_key=key).first()
                 if existing is not None:
                     return redirect("cases:track", token=existing.tracking_token)
                 error = (f"提交过于频繁：同一网络或同一楼组 {REPORT_WINDOW // 60} 分钟内最多反映 "
@@ -108,6 +108,12 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
                         idempotency_key=key, photos=d["photos"])
                 except DomainError as exc:
                     error, status = exc.message, 400
+                    if isinstance(exc.details, dict) and "position" in exc.details:
+                        # Refused for the position alone: the form comes back without it,
+                        # so sending again places the report at the entrance.
+                        data = request.POST.copy()
+                        data["lng"] = data["lat"] = ""
+                        form = forms.ReportForm(data)
                 else:
                     if created:
                         _rate_count(keys)

@@ -34,7 +34,16 @@ class SessionAuth(APIKeyCookie):
 TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
+class InvalidToken(AuthenticationError):
+    """A Bearer token that is unknown, revoked, or belongs to an inactive user."""
+
+
 class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``. A request that presents a token is judged by that
+    token alone: an unknown or revoked token, or one whose user is inactive, is refused
+    (401) and never falls back to the browser session. A request without the header goes
+    on to the session."""
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from jiayuan.accounts.models import ApiToken
 
@@ -43,15 +52,16 @@ class TokenAuth(HttpBearer):
                 key_hash=ApiToken.hash_key(token), revoked_at=None
             )
         except ApiToken.DoesNotExist:
-            return None
+            raise InvalidToken() from None
         if not row.user.is_active:
-            return None
+            raise InvalidToken()
         now = timezone.now()
         # "Last used" to the minute: a token posting many requests a second is written at
         # most once a minute, not once a request.
         if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
+        request.api_token = row  # type: ignore[attr-defined]  # see permissions.by_api_token
         return row.user
 
 
@@ -83,6 +93,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if isinstance(exc, InvalidToken):
+        return error_response(request, 401, {"code": "invalid_token",
+                                             "message": "API 令牌无效或已撤销"})
     return error_response(request, 401, {"code": "unauthenticated", "message": "请先登录"})
 
 

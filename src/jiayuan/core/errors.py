@@ -83,3 +83,19 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = "与现有数据冲突"
+
+
+class IdempotencyConflict(Conflict):
+    """A replay that is not one: the idempotency key (or a real-world id such as a 12345
+    work-order number) was already used by this caller for a different request, or by
+    another caller. Nothing is created and nothing about the earlier request is told."""
+
+    code = "idempotency_conflict"
+    default_message = "该幂等键已用于另一个请求"
+
+
+class PlaceOutOfArea(ValidationFailed):
+    """A case placed outside the caller's area: refused without telling where it lies."""
+
+    code = "place_out_of_area"
+    default_message = "该位置不在您的管辖区域内，不能在此提交工单"

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiayuan.accounts.permissions import by_api_token, require
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
 from jiayuan.sensors import selectors
 from jiayuan.sensors.models import CAMERA_KIND, Alarm, Device
@@ -185,8 +186,9 @@ def rejected(request: HttpRequest, reason: str = "", offset: int = 0) -> dict[st
 def video_detection(request: HttpRequest, body: DetectionIn) -> Any:
     """A detection of the video-analytics platform: above the confidence threshold it opens
     a case (channel ``video_ai``), once per ``detection_id``."""
-    if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+    if not by_api_token(request):
         raise Forbidden("视频智能分析回调须使用 API 令牌")
+    require(request.user, "cases.intake", "该 API 令牌的用户无权提交视频识别工单")
     from jiayuan.sensors.services.video import intake_detection
 
     threshold = float(settings.JIAYUAN_SENSORS.get("VIDEO_MIN_CONFIDENCE", 0.8))

@@ -97,9 +97,12 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
                           photos: Sequence[Any] = ()) -> tuple[Case, bool]:
     """Open a resident's case from a home-code page, with up to three photos.
 
-    The position is the browser's WGS-84 point when given, else the entrance. Idempotent on
-    ``idempotency_key``: a repeated submission returns the first case and stores no photo.
-    Refuses (creating nothing) bad photos and everything ``open_case`` refuses.
+    The case is placed at the entrance (its compound and neighbourhood, whatever the
+    browser says); the browser's WGS-84 point, when given, only refines the position within
+    ``HOME_CODE_RADIUS_M`` of the entrance and is refused beyond (details ``position``).
+    Idempotent on ``idempotency_key``: a repeated submission returns the first case and
+    stores no photo. Refuses (creating nothing) bad photos and everything ``open_case``
+    refuses.
     """
     checked = check_photos(photos)
     with transaction.atomic():
@@ -107,22 +110,9 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
         case, created = open_case(
             channel="home_code", description=description, category_code=category_code or None,
             lng=lng if use_point else None, lat=lat if use_point else None, crs="wgs84",
-            entrance=None if use_point else entrance, reporter_name=reporter_name,
+            entrance=entrance, reporter_name=reporter_name,
             reporter_phone=reporter_phone, idempotency_key=idempotency_key, route=False,
         )
-        if created and use_point and case.compound_id is None:
-            # The point lies outside every compound: the entrance places the case instead.
-            case.entrance = entrance
-            case.compound = entrance.building.compound
-            case.neighbourhood = case.compound.neighbourhood
-            case.subdistrict = case.neighbourhood.subdistrict
-            case.path = case.compound.path
-            case.save(update_fields=["entrance", "compound", "neighbourhood", "subdistrict",
-                                     "path", "updated_at"])
-        elif created and use_point and case.compound_id == entrance.building.compound_id:
-            # The point lies in the scanned entrance's own compound: keep the entrance too.
-            case.entrance = entrance
-            case.save(update_fields=["entrance", "updated_at"])
         if created and checked:
             _store(case, checked, event=case.events.get(seq=1))
         if created:

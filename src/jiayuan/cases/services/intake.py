@@ -21,16 +21,25 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jiayuan.accounts.scope import AreaScope
 from jiayuan.cases.lifecycle import State, Tier
 from jiayuan.cases.models import Case, CaseEvent, Channel, geo_cell_of
 from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
 from jiayuan.core.bulk import draw_ids, insert_all
-from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
+from jiayuan.core.errors import (
+    IdempotencyConflict,
+    InvalidCoordinates,
+    PlaceOutOfArea,
+    ValidationFailed,
+)
 from jiayuan.registry.geo import CoordinateError
 from jiayuan.registry.models import Entrance, Neighbourhood, Subdistrict
 
 MAX_DESCRIPTION = 2000
+# A home-code report is placed at its entrance; the reporter's own position may refine it
+# within this distance (metres) and is refused beyond it.
+HOME_CODE_RADIUS_M = 300.0
 
 
 @dataclass
@@ -112,17 +121,20 @@ _pending: ContextVar[_Pending | None] = ContextVar("intake_batch", default=None)
 
 @contextmanager
 def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
-                 external_ids: Sequence[tuple[str, str]] = ()) -> Iterator[None]:
+                 external_ids: Sequence[tuple[str, str]] = (),
+                 caller: str = "") -> Iterator[None]:
     """Open many cases (``open_case`` calls inside) as one batch: one classifier call for
-    ``texts``, one read of the routing table, of the cases already opened under ``keys`` or
-    ``external_ids`` (channel, id) and of the place index; their numbers and events are written
-    together when the block ends without error. Use it inside the batch's transaction."""
+    ``texts``, one read of the routing table, of the cases already opened under ``keys`` (by
+    ``caller``, the batch's one caller) or ``external_ids`` (channel, id) and of the place
+    index; their numbers and events are written together when the block ends without error.
+    Use it inside the batch's transaction."""
     from jiayuan.cases.services.routing import routing_batch
 
     pending = _Pending(size=len(texts))
     # Ids first (a narrow query; most keys are new), whole cases only for those found.
     if keys:
-        ids = dict(Case.objects.filter(idempotency_key__in=list(keys)).values_list(
+        ids = dict(Case.objects.filter(
+            intake_caller=caller, idempotency_key__in=list(keys)).values_list(
             "idempotency_key", "pk"))
         found = _with_related(Case.objects).in_bulk(list(ids.values())) if ids else {}
         pending.by_key = {k: found.get(ids[k]) if k in ids else None for k in keys}
@@ -159,24 +171,42 @@ def _clean_text(description: Any) -> str:
 
 def _place(lng: Any, lat: Any, crs: str | None,
            entrance: Entrance | None) -> dict[str, Any]:
-    """Locate the case: an entrance (home code) wins; else the point; else nothing."""
+    """Locate the case: an entrance (home code) wins; else the point; else nothing.
+
+    A case from an entrance is placed in the entrance's compound, whatever point comes with
+    it: the point only refines the position, and only within ``HOME_CODE_RADIUS_M`` of the
+    entrance; a point farther away is refused (``ValidationFailed``, details ``position``),
+    so a browser's position cannot move a report into another neighbourhood."""
+    has_point = not (lng in (None, "") and lat in (None, ""))
+    if has_point:
+        from jiayuan.registry.geo import to_wgs84
+
+        try:
+            x, y = to_wgs84(lng, lat, crs)
+        except CoordinateError as exc:
+            raise InvalidCoordinates(str(exc)) from None
     if entrance is not None:
         compound = entrance.building.compound
         n = compound.neighbourhood
+        at_lng, at_lat = entrance.lng or compound.lng, entrance.lat or compound.lat
+        if has_point and at_lng is not None and at_lat is not None:
+            from jiayuan.cases.services.duplicates import distance_m
+
+            if distance_m(x, y, at_lng, at_lat) > HOME_CODE_RADIUS_M:
+                raise ValidationFailed(
+                    f"您的位置距扫码的楼组超过 {HOME_CODE_RADIUS_M:.0f} 米，未提交。"
+                    "请在现场扫码反映，或不使用当前位置再提交（将以该楼组为位置）",
+                    details={"position": ["距楼组过远"]})
+            at_lng, at_lat = x, y
         return {"entrance": entrance, "compound": compound, "neighbourhood": n,
-                "subdistrict": n.subdistrict, "lng": entrance.lng or compound.lng,
-                "lat": entrance.lat or compound.lat, "grid_cell_code": ""}
-    if lng in (None, "") and lat in (None, ""):
+                "subdistrict": n.subdistrict, "lng": at_lng, "lat": at_lat,
+                "grid_cell_code": ""}
+    if not has_point:
         return {}
     from jiayuan.cases.services.routing import compound_by_code
-    from jiayuan.registry.geo import to_wgs84
     from jiayuan.registry.selectors import place_index
 
     pending = _pending.get()
-    try:
-        x, y = to_wgs84(lng, lat, crs)
-    except CoordinateError as exc:
-        raise InvalidCoordinates(str(exc)) from None
     if pending is None:
         index = place_index()
     else:
@@ -235,12 +265,23 @@ def open_case(
     time_limit: TimeLimit | None = None,
     source_ref: str = "",
     route: bool = True,
+    caller: str = "",
+    request_hash: str = "",
+    scope: AreaScope | None = None,
 ) -> tuple[Case, bool]:
     """Open a case from any channel; returns ``(case, created)``.
 
-    A repeated ``idempotency_key``, or a repeated ``external_id`` on the same channel, returns
-    the case already opened (``created`` False) and creates nothing. Refuses an unknown
-    channel or category, an empty description and bad coordinates, creating nothing.
+    A repeated ``idempotency_key`` of the same ``caller``, or a repeated ``external_id`` on
+    the same channel, returns the case already opened (``created`` False) and creates
+    nothing. ``caller`` (``user:<id>`` for an API caller, empty for the platform's own
+    modules) scopes the key: another caller's key is another key. Refuses
+    (``IdempotencyConflict``, 409, telling nothing of the earlier case) a repeated
+    ``external_id`` that another caller sent, and a replay whose ``request_hash`` differs
+    from the first request's. With a ``scope`` (an API caller's area), refuses a case placed
+    outside it (``PlaceOutOfArea``) without telling where it lies. Refuses an unknown
+    channel or category, an empty description and bad coordinates, and a home-code
+    (``entrance``) report whose point lies more than ``HOME_CODE_RADIUS_M`` from the
+    entrance, creating nothing.
 
     Other modules (sensors, councils, deputies) call this too: ``tier`` overrides the
     category's default tier (a council escalation opens at the ``operations_centre`` tier), ``time_limit``
@@ -258,9 +299,9 @@ def open_case(
     text = _clean_text(description)
     if idempotency_key is not None and not (0 < len(idempotency_key) <= 100):
         raise ValidationFailed("幂等键长度须为 1 到 100 个字符")
-    existing = _existing(channel, external_id, idempotency_key)
+    existing = _existing(channel, external_id, idempotency_key, caller)
     if existing is not None:
-        return existing, False
+        return _replayed(existing, caller, request_hash), False
     from jiayuan.cases.services import routing
 
     category = None
@@ -270,6 +311,7 @@ def open_case(
             raise ValidationFailed(f"未知的问题类别“{category_code}”",
                                    details={"category": [category_code]})
     place = _place(lng, lat, crs, entrance)
+    path = _path_of(place)
     now = reported_at or timezone.now()
     if tier is not None and tier not in {t.value for t in Tier}:
         raise ValidationFailed(f"未知的处置层级“{tier}”",
@@ -283,11 +325,12 @@ def open_case(
         channel=channel, category=category, description=text,
         tier=tier or (category.default_tier if category else "neighbourhood"),
         source_ref=source_ref,
-        address=(address or "").strip()[:200], path=_path_of(place),
+        address=(address or "").strip()[:200], path=path,
         reporter=reporter if getattr(reporter, "is_authenticated", False) else None,
         reporter_name=reporter_name.strip()[:50],
         reporter_phone=reporter_phone.strip()[:30], external_id=external_id or "",
-        idempotency_key=idempotency_key, reported_at=now, due_at=due, warn_at=warn,
+        idempotency_key=idempotency_key, intake_caller=caller, request_hash=request_hash,
+        reported_at=now, due_at=due, warn_at=warn,
         seq=1, **place,
     )
     outcome = None
@@ -295,6 +338,12 @@ def open_case(
         outcome, _ = routing.plan_route(case, keep_tier=tier is not None,
                                         keep_deadline=time_limit is not None)
         case.seq = 2
+    if scope is not None and not scope.covers(case.path) and (
+            case.compound is not None or case.neighbourhood is not None
+            or case.subdistrict is not None):
+        # Placed (by its point, its home code or its address) outside the caller's area:
+        # refused before anything is written, and without naming the place.
+        raise PlaceOutOfArea()
     report = CaseEvent(
         case=case, seq=1, at=now,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -334,10 +383,10 @@ def open_case(
                 _write([case], events)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its case.
-        existing = _existing(channel, external_id, idempotency_key, fresh=True)
+        existing = _existing(channel, external_id, idempotency_key, caller, fresh=True)
         if existing is None:
             raise
-        return existing, False
+        return _replayed(existing, caller, request_hash), False
     _as_read(case)
     if pending is not None:
         pending.add(case, events, saved=True)
@@ -356,8 +405,21 @@ def _as_read(case: Case) -> None:
         for t in (case.reported_at, case.due_at, case.warn_at))
 
 
-def _existing(channel: str, external_id: str, idempotency_key: str | None, *,
-              fresh: bool = False) -> Case | None:
+def _replayed(existing: Case, caller: str, request_hash: str) -> Case:
+    """``existing`` as the answer to a replay, or ``IdempotencyConflict``: the case must be
+    the caller's own (an ``external_id`` is a real-world id another caller may send too)
+    and, where both requests were hashed, opened by the same request."""
+    if existing.intake_caller != caller:
+        raise IdempotencyConflict("该外部编号已由其他调用方提交，未重复创建",
+                                  details={"external_id": ["已被其他调用方使用"]})
+    if request_hash and existing.request_hash and request_hash != existing.request_hash:
+        raise IdempotencyConflict("该幂等键（或外部编号）已用于内容不同的另一个请求，未创建",
+                                  details={"idempotency_key": ["请求内容不同"]})
+    return existing
+
+
+def _existing(channel: str, external_id: str, idempotency_key: str | None, caller: str = "",
+              *, fresh: bool = False) -> Case | None:
     pending = None if fresh else _pending.get()
     if pending is not None:
         if idempotency_key and idempotency_key in pending.by_key:
@@ -367,7 +429,8 @@ def _existing(channel: str, external_id: str, idempotency_key: str | None, *,
         if external_id and (channel, external_id) in pending.by_external:
             return pending.by_external[(channel, external_id)]
     if idempotency_key:
-        found = Case.objects.filter(idempotency_key=idempotency_key).first()
+        found = Case.objects.filter(intake_caller=caller,
+                                    idempotency_key=idempotency_key).first()
         if found:
             return found
     if external_id:

@@ -121,15 +121,19 @@ def test_not_sure_leaves_the_category_empty(client, entrance):
     assert Case.objects.get().category is None
 
 
-def test_browser_position_places_the_case_else_the_entrance_does(client, tiny, entrance):
-    # A point inside the neighbouring compound C2 places the case there …
-    report(client, entrance, key="a" * 20, lng="121.475", lat="31.15")
-    # … a point outside every compound falls back to the entrance.
-    report(client, entrance, key="b" * 20, lng="121.45", lat="31.1995")
-    in_c2, outside = Case.objects.order_by("id")
-    assert in_c2.compound == tiny.compounds["S1N1C2"] and abs(in_c2.lng - 121.475) < 1e-9
-    assert in_c2.entrance is None  # the scanned entrance is in another compound
-    assert outside.compound == tiny.compounds["S1N1C1"] and outside.entrance == entrance
+def test_browser_position_refines_the_place_near_the_entrance_and_is_refused_far_away(
+        client, tiny, entrance):
+    # A point 190 m from the entrance (inside its compound's square) refines the position …
+    report(client, entrance, key="a" * 20, lng="121.427", lat="31.15")
+    near = Case.objects.get()
+    assert near.compound == tiny.compounds["S1N1C1"] and near.entrance == entrance
+    assert abs(near.lng - 121.427) < 1e-9
+    # … a point in the neighbouring compound, 4.7 km away, is refused, and the form comes
+    # back without it, so sending again places the report at the entrance.
+    res = report(client, entrance, key="b" * 20, lng="121.475", lat="31.15")
+    assert res.status_code == 400 and "300 米" in res.content.decode()
+    assert res.context["form"]["lng"].value() in ("", None)
+    assert Case.objects.count() == 1
 
 
 def test_double_submit_with_the_same_form_key_creates_one_case(client, entrance):

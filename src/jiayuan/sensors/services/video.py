@@ -2,11 +2,14 @@
 
 The analytics platform calls the webhook with an API token. A detection whose confidence
 reaches the threshold opens a case at the camera's place, once per ``detection_id``
-(idempotency key ``video:<id>``); below the threshold nothing is stored.
+(idempotency key ``video:<id>``, the calling token's user's own: another caller's replay of
+the id is refused, never answered with the case); below the threshold nothing is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -72,5 +75,13 @@ def intake_detection(data: dict[str, Any], *, user: Any, threshold: float) -> di
         channel="video_ai", description=text[:2000], category_code=code,
         idempotency_key=f"video:{detection_id}", external_id=detection_id,
         reported_at=data.get("at"), time_limit=limit,
-        source_ref=f"sensors.video:{detection_id}"[:64], address=camera.address, **place)
+        source_ref=f"sensors.video:{detection_id}"[:64], address=camera.address,
+        caller=f"user:{user.pk}", request_hash=_hash(data), **place)
     return {"accepted": True, "created": created, "case": case.number}
+
+
+def _hash(data: dict[str, Any]) -> str:
+    """SHA-256 of the detection as sent: a replayed ``detection_id`` with other content is
+    refused (409) rather than answered with the first detection's case."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
