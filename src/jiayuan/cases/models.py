@@ -145,7 +145,8 @@ class Case(models.Model):
     # video webhook, empty for the platform's own modules and the resident pages;
     # ``request_hash`` the SHA-256 of the request that opened it, so a replay of the key
     # with a different body is refused (409) instead of answered with this case.
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    # (NULL, not "", is "no key": the per-caller unique constraint below skips it.)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     intake_caller = models.CharField(max_length=40, blank=True, default="", editable=False)
     request_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
