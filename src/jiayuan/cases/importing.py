@@ -26,7 +26,7 @@ from jiayuan.cases.models import Case, CaseEvent, Category
 from jiayuan.cases.routing.io import Table, read_table
 from jiayuan.cases.services.intake import MAX_DESCRIPTION, open_case
 from jiayuan.cases.services.routing import route_new_case
-from jiayuan.core.errors import ImportRejected
+from jiayuan.core.errors import IdempotencyConflict, ImportRejected
 from jiayuan.registry.geo import CoordinateError, to_wgs84
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -241,11 +241,18 @@ def import_work_orders(path: str | Path, *, mapping: str | Mapping[str, tuple[st
     source = Path(path).name
     with transaction.atomic():
         for o in orders:
-            case, created = open_case(
-                channel=CHANNEL, description=o.description, category_code=o.category,
-                lng=o.lng, lat=o.lat, crs="wgs84", address=o.address,
-                reporter_name=o.contact_name, reporter_phone=o.contact_phone,
-                external_id=o.external_id, reported_at=o.reported_at, actor=user)
+            try:
+                case, created = open_case(
+                    channel=CHANNEL, description=o.description, category_code=o.category,
+                    lng=o.lng, lat=o.lat, crs="wgs84", address=o.address,
+                    reporter_name=o.contact_name, reporter_phone=o.contact_phone,
+                    external_id=o.external_id, reported_at=o.reported_at, actor=user)
+            except IdempotencyConflict:
+                # The work order came in through the API already (another caller's case,
+                # refused before anything was written): it exists, and its number is not ours
+                # to show.
+                result.existing += 1
+                continue
             if not created:
                 result.existing += 1
                 continue

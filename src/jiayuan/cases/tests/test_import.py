@@ -97,6 +97,18 @@ def bad_row(**changes):
     return [row[h] for h in HEADER]
 
 
+def test_a_work_order_already_sent_through_the_api_counts_as_existing(tiny, tmp_path):
+    from jiayuan.cases.services import open_case
+
+    # SH001 came in earlier through the staff API (another caller: a user's own case)
+    sent, _ = open_case(channel="hotline_12345", description="楼下酒吧每天晚上很吵",
+                        external_id="SH001", caller="user:1", lng=121.425, lat=31.15)
+    result = import_work_orders(write_csv(tmp_path / "orders.csv", GOOD))
+    assert (result.created, result.existing) == (2, 1)
+    assert sent.number not in result.numbers
+    assert Case.objects.filter(external_id="SH001").count() == 1
+
+
 @pytest.mark.parametrize("changes,column,fragment", [
     ({"工单编号": ""}, "工单编号", "不能为空"),
     ({"工单编号": "X" * 65}, "工单编号", "64"),
