@@ -11,8 +11,8 @@ from jiayuan.core.admin import ReadOnlyAdmin
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind", "default_tier", "time_limit_amount",
-                    "time_limit_unit", "default_department_kind", "active")
-    list_filter = ("kind", "default_tier", "active")
+                    "time_limit_unit", "default_department_kind", "active", "public")
+    list_filter = ("kind", "default_tier", "active", "public")
     search_fields = ("code", "name")
 
 

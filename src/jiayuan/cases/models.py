@@ -59,6 +59,9 @@ class Category(models.Model):
     )
     closing_conditions = models.TextField(_("closing conditions"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Listed on the public Open311 interface (services and requests); the sensors' alarm
+    # classes are not (an alarm may sit in a resident's flat).
+    public = models.BooleanField(_("public"), default=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
     # Routing keeps the catalogue per process while this table's count and newest update
     # stay the same (routing.catalogue_version): a queryset update() must set it too.
@@ -135,6 +138,10 @@ class Case(models.Model):
                                  null=True, blank=True, related_name="reported_cases")
     reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=30, blank=True)
+    # The resident agreed (on the home-code form) that the public interface may show the
+    # exact position; without it the position is coarsened there (open311.policy).
+    exact_position_public = models.BooleanField(_("exact position may be public"),
+                                                default=False)
     tracking_token = models.CharField(max_length=43, unique=True, default=new_tracking_token,
                                       editable=False)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
