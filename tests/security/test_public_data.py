@@ -19,7 +19,6 @@ from django.core.cache import cache
 from jiayuan.accounts.models import PersonalDataAccess
 from jiayuan.cases.models import Case, Category
 from jiayuan.cases.services import open_case
-from jiayuan.open311.policy import coarsen
 from jiayuan.sensors.services.categories import ensure_category
 
 KEY = "security-test-key"
@@ -131,6 +130,8 @@ def test_the_report_form_asks_for_consent_and_explains_it_in_chinese(client, tin
 
 
 def test_coarse_grid_is_about_150_m_and_stable_within_a_square():
+    from jiayuan.open311.policy import coarsen
+
     centre = coarsen(EXACT_LAT, EXACT_LNG)
     assert coarsen(*centre) == centre  # the centre lies in its own square
     # Every point maps to a centre at most half a diagonal away.
