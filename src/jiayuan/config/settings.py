@@ -175,6 +175,14 @@ JIAYUAN_LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("JIAYUAN_LOGIN_IP_FAILURE_LI
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_HANDLER = "jiayuan.accounts.lockout.TwoLimitHandler"
+
+# Open311 edges (open311.views, open311.throttle, open311.selectors; docs/open311.md).
+JIAYUAN_OPEN311_MAX_BODY = int(os.environ.get("JIAYUAN_OPEN311_MAX_BODY", str(256 * 1024)))
+JIAYUAN_OPEN311_KEY_FAILURES = int(os.environ.get("JIAYUAN_OPEN311_KEY_FAILURES", "10"))
+JIAYUAN_OPEN311_KEY_FAILURE_WINDOW = int(
+    os.environ.get("JIAYUAN_OPEN311_KEY_FAILURE_WINDOW", "600"))
+JIAYUAN_OPEN311_COARSE_GRID_M = float(os.environ.get("JIAYUAN_OPEN311_COARSE_GRID_M", "150"))
+JIAYUAN_OPEN311_CHANNEL_POLICY = os.environ.get("JIAYUAN_OPEN311_CHANNEL_POLICY", "")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
