@@ -206,6 +206,18 @@ def test_a_password_sprayed_over_many_accounts_locks_the_address(
     assert _login(other, "victim", TEST_PASSWORD, "198.51.100.4").status_code == 302
 
 
+def test_a_sprayer_s_own_valid_log_in_does_not_clear_the_address_count(
+        client, make_user, fast_hashes, settings):
+    settings.JIAYUAN_LOGIN_IP_FAILURE_LIMIT = 12
+    make_user("insider", "district_analyst")
+    attacker = "203.0.113.9"
+    for i in range(11):
+        assert _login(client, f"user{i:02d}", "Summer2026!", attacker).status_code == 200
+    assert _login(client, "insider", TEST_PASSWORD, attacker).status_code == 302
+    client.logout()
+    assert _login(client, "user11", "Summer2026!", attacker).status_code == 429
+
+
 def test_a_few_typos_behind_one_office_address_lock_nobody(
         client, make_user, fast_hashes, settings):
     settings.JIAYUAN_LOGIN_IP_FAILURE_LIMIT = 12

@@ -6,7 +6,9 @@ address never reaches five failures for any one (username, address) pair, so the
 the address alone as a second combination; but an office behind one NAT address should not be
 locked by five colleagues' typos. This handler therefore weighs the address-only count so that
 it locks at ``JIAYUAN_LOGIN_IP_FAILURE_LIMIT`` failures (default 20) while the pair locks at
-``AXES_FAILURE_LIMIT`` (default 5).
+``AXES_FAILURE_LIMIT`` (default 5). A successful log-in clears only that user's own failures
+from the address (axes would clear every failure from the address, so one valid account would
+let a sprayer start again).
 """
 
 from __future__ import annotations
@@ -47,3 +49,13 @@ class TwoLimitHandler(AxesDatabaseHandler):
                 n = math.floor(n * limit / per_ip)
             counts.append(n)
         return max(counts)
+
+    def reset_user_attempts(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        """Delete the attempts of every combination but the address alone."""
+        parameters = get_lockout_parameters(request, credentials)
+        attempts = self.filter_user_attempts(request, credentials)
+        count = 0
+        for parameter, rows in zip(parameters, attempts, strict=False):
+            if not _address_only(parameter):
+                count += rows.delete()[0]
+        return count
