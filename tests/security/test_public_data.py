@@ -167,3 +167,14 @@ def test_open311_reporter_email_is_masked_for_staff_and_its_reveal_is_logged(
     log = PersonalDataAccess.objects.get()
     assert (log.user, log.object_id) == (staff, number)
     assert "reporter_email" in log.fields
+
+    # The back office shows the event's payload masked too.
+    from jiayuan.cases.models import CaseEvent
+
+    admin = make_user("root", "admin")
+    client.force_login(admin)
+    event = CaseEvent.objects.get(case__number=number, seq=1)
+    page = client.get(f"/admin/cases/caseevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert "zhang.san@example.com" not in page.content.decode()
+    assert "z***@example.com" in page.content.decode()

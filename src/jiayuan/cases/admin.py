@@ -37,3 +37,15 @@ class CaseAdmin(ReadOnlyAdmin):
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ("case", "seq", "at", "action", "from_state", "to_state", "actor")
+    # The payload may carry personal data (an Open311 reporter's e-mail): shown masked here;
+    # the case page reveals it, logged.
+    exclude = ("payload",)
+    readonly_fields = ("payload_masked",)
+
+    @admin.display(description="payload")
+    def payload_masked(self, obj: CaseEvent) -> str:
+        import json
+
+        from jiayuan.cases.selectors import masked_payload
+
+        return json.dumps(masked_payload(obj.payload or {}), ensure_ascii=False)
