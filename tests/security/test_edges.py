@@ -67,7 +67,7 @@ def test_a_3_mb_open311_post_is_413_in_the_georeport_format(client, tiny, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_a_body_over_django_s_own_limit_without_content_length_is_413_too(
+def test_a_body_over_django_s_own_limit_is_413_too(
         client, tiny, settings, fmt):
     # Django's DATA_UPLOAD_MAX_MEMORY_SIZE is the second line of defence: answered the same way.
     settings.JIAYUAN_OPEN311_MAX_BODY = 10 * 1024 * 1024

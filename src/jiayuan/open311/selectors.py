@@ -172,8 +172,7 @@ def request_dicts(cases: list[Case]) -> list[dict[str, Any]]:
     """The public view of cases in the spec's shape (three queries whatever the count)."""
     agencies = _agency_names({c.lead_unit for c in cases if c.lead_unit})
     policies = channel_policies()
-    media = _media_urls([c.pk for c in cases
-                         if policies.get(c.channel) and policies[c.channel].show_description])
+    media = _media_urls([c.pk for c in cases if policy_of(policies, c.channel).show_description])
     grid = grid_metres()
     out = []
     for c in cases:
