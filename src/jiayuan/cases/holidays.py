@@ -137,10 +137,10 @@ def statutory_days(year: int) -> Mapping[dt.date, CalendarDay]:
         (dt.date(year, 5, 1), "劳动节"),
         (dt.date(year, 5, 2), "劳动节"),
         (_solar(Lunar.fromYmd(year, 5, 5).getSolar()), "端午节"),
-        (_solar(Lunar.fromYmd(year, 8, 15).getSolar()), "中秋节"),
         (dt.date(year, 10, 1), "国庆节"),
         (dt.date(year, 10, 2), "国庆节"),
         (dt.date(year, 10, 3), "国庆节"),
+        (_solar(Lunar.fromYmd(year, 8, 15).getSolar()), "中秋节"),
     ]
     names: dict[dt.date, list[str]] = {}
     for day, name in named:
