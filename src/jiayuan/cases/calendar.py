@@ -10,7 +10,7 @@ the district's local days. It is kept per process and rebuilt when ``CalendarEnt
 and the worker see an import at their next deadline or sweep.
 
 A year with no loaded schedule past the package's data counts its statutory holidays and
-Monday–Friday: only the make-up working days (调休) are missing. Set
+Monday–Friday: only the days its notice moves (调休) are missing. Set
 ``JIAYUAN_CALENDAR_BEYOND=refuse`` to refuse such years instead (``CalendarOutOfRange``).
 
 The file (.csv or .xlsx, first sheet) has a header row and the columns ``date`` (日期,

@@ -13,8 +13,9 @@ Three sources, each a :class:`CalendarDay` (date, kind, name, source):
 * **schedule** (放假安排): the State Council's notice for one year, which moves days around the
   statutory ones (bridging days off, and the make-up working days, 调休上班, often a weekend).
   The pinned ``chinesecalendar`` package carries it for :data:`PACKAGE_YEARS`; for later years
-  an operator loads the notice (``jiayuan calendar import``). Only this source knows make-up
-  days, so a year without it counts statutory holidays and Monday–Friday.
+  an operator loads the notice (``jiayuan calendar import``). Only this source knows the days it
+  moves (调休: bridging days off, make-up working days), so a year without it counts statutory
+  holidays and Monday–Friday.
 * **local** (本地): days a district adds itself (a local day off, a local make-up day).
 """
 

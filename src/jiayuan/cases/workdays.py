@@ -4,8 +4,8 @@ Which days are working days is :class:`WorkCalendar`'s answer from the sources i
 :mod:`jiayuan.cases.holidays`: a district's local days, a loaded State Council schedule, the
 pinned ``chinesecalendar`` package (2004–2026 in 1.11.0, make-up working days, 调休上班,
 included), and the statutory holidays the law fixes (computed from the lunar calendar, so a
-year without a loaded schedule still skips New Year, the Spring Festival, …; only its make-up
-days are unknown).
+year without a loaded schedule still skips New Year, the Spring Festival, …; only the days
+its notice moves, 调休, are unknown).
 
 Every input is a timezone-aware ``datetime`` in any zone; every output is in Asia/Shanghai.
 Naive datetimes are refused (:class:`NaiveDatetime`). China keeps no daylight-saving time, so
@@ -180,7 +180,7 @@ class WorkCalendar:
     * ``scheduled_years``: years whose State Council schedule is loaded into ``days``.
     * ``beyond_range``: a year neither the package nor a loaded schedule covers.
       ``"statutory"`` (the default) counts its statutory holidays and Monday–Friday: only the
-      make-up days are unknown. ``"refuse"`` raises :class:`CalendarOutOfRange` instead.
+      days its notice moves (调休) are unknown. ``"refuse"`` raises :class:`CalendarOutOfRange` instead.
       Years before the package's data and after ``LAST_YEAR`` are always refused unless
       scheduled.
 
