@@ -23,6 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, cast
 
 from jiayuan.cases.holidays import (
@@ -71,8 +74,25 @@ def load_calendar() -> WorkCalendar:
     return WorkCalendar(days=days, scheduled_years=years, beyond_range=_beyond())
 
 
+_pinned: ContextVar[WorkCalendar | None] = ContextVar("calendar_batch", default=None)
+
+
+@contextmanager
+def calendar_batch() -> Iterator[WorkCalendar]:
+    """Inside the block :func:`platform_calendar` answers one calendar, checked once (a batch
+    intake opening thousands of cases makes one version query, not one per case)."""
+    token = _pinned.set(platform_calendar())
+    try:
+        yield platform_calendar()
+    finally:
+        _pinned.reset(token)
+
+
 def platform_calendar() -> WorkCalendar:
     """The process's calendar, rebuilt when the loaded days change."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     version = (calendar_version(), _beyond())
     with _lock:
         if _cached["key"] != version or _cached["value"] is None:
