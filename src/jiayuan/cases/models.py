@@ -395,3 +395,74 @@ class CaseRollupState(models.Model):
 
     def __str__(self) -> str:
         return f"roll-up as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+# --- the working calendar (see cases/holidays.py, cases/calendar.py, docs/case-sla.md) ------
+
+class CalendarEntry(models.Model):
+    """One loaded day of the working calendar: from a State Council schedule (``schedule``)
+    or the district's own (``local``). Statutory holidays are computed, not stored. Only
+    ``cases.services.calendar`` writes this table; ``updated_at`` feeds the per-process
+    calendar's version check (a queryset ``update()`` must set it too)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday")
+        WORKDAY = "workday", _("working day")
+
+    class Source(models.TextChoices):
+        SCHEDULE = "schedule", _("State Council schedule")
+        LOCAL = "local", _("local")
+
+    date = models.DateField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "source"], name="calendar_entry_date_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} {self.name} ({self.source})"
+
+
+class CalendarYear(models.Model):
+    """A year whose State Council schedule (make-up working days included) is loaded."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarEvent(models.Model):
+    """Append-only history of the working calendar: one row per change of one year's days of
+    one source (who, when, which file, which dates were added, changed or removed)."""
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=16, choices=CalendarEntry.Source.choices)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.year} {self.source}"
