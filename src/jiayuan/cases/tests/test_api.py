@@ -114,10 +114,13 @@ def test_a_later_item_of_a_batch_lists_an_earlier_one_as_a_possible_duplicate(cl
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_racing_a_retry_of_one_of_its_items_opens_that_item_once(
-        client, tiny, token, monkeypatch):
+        client, tiny, people, token, monkeypatch):
     import threading
 
     from django.db import connection, connections
+
+    from jiayuan.cases.api import request_hash
+    from jiayuan.cases.schemas import CaseBatchItem
 
     from jiayuan.cases.services import intake
 
@@ -128,11 +131,14 @@ def test_a_batch_racing_a_retry_of_one_of_its_items_opens_that_item_once(
 
     def write_after_a_racer(self):
         if not raced:
-            # Another request opens item r-2 and commits while this batch is being decided.
+            # A retry of item r-2 (same caller, same body) opens it and commits while this
+            # batch is being decided.
             def racer():
                 try:
                     case, _ = open_case(channel="sensor", description="烟感告警：3号楼2单元",
-                                        lng=121.425, lat=31.15, idempotency_key="r-2")
+                                        lng=121.425, lat=31.15, idempotency_key="r-2",
+                                        caller=f"user:{people['system'].pk}",
+                                        request_hash=request_hash(CaseBatchItem(**items[1])))
                     raced.append(case.number)
                 finally:
                     connections.close_all()
