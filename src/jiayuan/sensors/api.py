@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiayuan.core import uploads
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
 from jiayuan.sensors import selectors
 from jiayuan.sensors.models import CAMERA_KIND, Alarm, Device
@@ -117,8 +118,10 @@ def import_devices(request: HttpRequest,
                    file: UploadedFile = File(...),  # noqa: B008 - Ninja parameter
                    ) -> dict[str, Any]:
     selectors.require_editor(request.user)
-    report = device_services.import_devices(file.name or "devices.csv", file.read(),
-                                            user=request.user)
+    limits = uploads.web_limits()
+    report = device_services.import_devices(file.name or "devices.csv",
+                                            uploads.read_upload(file, limits),
+                                            user=request.user, limits=limits)
     return {"created": report.created, "updated": report.updated}
 
 
