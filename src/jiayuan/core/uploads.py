@@ -161,7 +161,7 @@ def _open_zip(data: bytes, budget: Budget, what: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        raise UnreadableFile(f"无法读取{what}“{budget.name}”：文件损坏或格式不符") from None
+        raise UnreadableFile(f"无法读取 {what}“{budget.name}”：文件损坏或格式不符") from None
     infos = archive.infolist()
     if len(infos) > budget.limits.max_members:
         archive.close()
@@ -192,7 +192,7 @@ def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budg
             ValueError, OSError):
         # A CRC or size that does not match the header, an unknown compression method, a
         # password-protected member.
-        raise UnreadableFile(f"无法读取{what}“{budget.name}”：文件损坏、加密或压缩方式不受支持",
+        raise UnreadableFile(f"无法读取 {what}“{budget.name}”：文件损坏、加密或压缩方式不受支持",
                              details={"file": budget.name, "member": info.filename}) from None
 
 

@@ -164,7 +164,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
             suffix = Path(f.name).suffix.lower()
             period = get_or_create_period(label) if label else None
             with tempfile.TemporaryDirectory() as tmp:
-                p = Path(tmp) / f"upload{suffix}"
+                # Named as uploaded (Django keeps only the base name), so messages name it.
+                p = Path(tmp) / (Path(f.name).name or f"upload{suffix}")
                 p.write_bytes(data)
                 ctx["done"] = import_values(p, scope=scope_for(request.user), period=period,
                                             user=request.user, file_name=f.name, limits=limits)
