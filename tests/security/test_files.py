@@ -327,7 +327,7 @@ def test_case_measures_workbook_writes_unit_names_as_text():
                      period_start=dt.date(2026, 3, 1), counts=counts, rates=rates(counts))
     wb = build_workbook({"unit": [row]}, period="month", start=dt.date(2026, 3, 1),
                         end=dt.date(2026, 4, 1),
-                        now=dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc))
+                        now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
     buf = io.BytesIO()
     wb.save(buf)
     ws = openpyxl.load_workbook(buf).worksheets[0]
