@@ -108,3 +108,10 @@ class UnreadableFile(ValidationFailed):
 
     code = "unreadable_file"
     default_message = "无法读取文件"
+
+
+class InvalidPage(ValidationFailed):
+    """A list API's ``offset`` or ``limit`` out of range (``core.pagination``)."""
+
+    code = "invalid_page"
+    default_message = "分页参数有误"

@@ -28,6 +28,7 @@ LIST_LIMIT = 100
 
 @require_GET
 @login_required
+@page_errors
 def network(request: HttpRequest) -> HttpResponse:
     user = request.user
     summary = selectors.health_summary(user)
