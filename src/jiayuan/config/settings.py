@@ -271,10 +271,11 @@ JIAYUAN_SENSORS = {
 _MB = 1024 * 1024
 JIAYUAN_UPLOADS = {
     "WEB": {
-        "MAX_BYTES": int(os.environ.get("JIAYUAN_UPLOAD_MAX_MB", "50")) * _MB,
+        "MAX_BYTES": int(os.environ.get("JIAYUAN_UPLOAD_MAX_MB", "100")) * _MB,
         "MAX_UNPACKED_BYTES": int(os.environ.get("JIAYUAN_UPLOAD_MAX_UNPACKED_MB", "200")) * _MB,
         "MAX_MEMBERS": int(os.environ.get("JIAYUAN_UPLOAD_MAX_MEMBERS", "200")),
-        "MAX_ROWS": int(os.environ.get("JIAYUAN_UPLOAD_MAX_ROWS", "200000")),
+        # A whole Pudong-scale registry is 184,051 rows (docs/registry-spreadsheets.md).
+        "MAX_ROWS": int(os.environ.get("JIAYUAN_UPLOAD_MAX_ROWS", "250000")),
     },
     "CLI": {
         "MAX_BYTES": int(os.environ.get("JIAYUAN_IMPORT_MAX_MB", "1024")) * _MB,

@@ -40,10 +40,10 @@ MAX_LINE_CHARS = 4 * MB
 class Limits:
     """What one file may be. The defaults are those of a web upload (``JIAYUAN_UPLOADS``)."""
 
-    max_bytes: int = 50 * MB            # the file as uploaded (compressed)
+    max_bytes: int = 100 * MB           # the file as uploaded (compressed)
     max_unpacked_bytes: int = 200 * MB  # every part of a zip / .xlsx, decompressed, together
     max_members: int = 200              # entries of a zip (an .xlsx has about ten)
-    max_rows: int = 200_000             # non-blank rows, all sheets together
+    max_rows: int = 250_000             # non-blank rows, all sheets together
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any] | None, base: Limits | None = None) -> Limits:
