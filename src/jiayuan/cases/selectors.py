@@ -12,7 +12,7 @@ from django.utils import timezone
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.models import Case, CaseEvent, Category, Notification
-from jiayuan.core.errors import NotFound, OutOfScope
+from jiayuan.core.errors import NotFound
 
 
 def cases(scope: AreaScope) -> QuerySet[Case]:
@@ -25,8 +25,7 @@ def get_case(scope: AreaScope, number: str) -> Case:
         number=number).first()
     if case is None:
         raise NotFound(f"没有编号为“{number}”的工单")
-    if not scope.covers(case.path):
-        raise OutOfScope()
+    scope.require(case, missing=f"没有编号为“{number}”的工单")
     return case
 
 
