@@ -208,6 +208,20 @@ def test_registry_import_command_keeps_its_limits(tiny, tmp_path):
         import_file(path)
 
 
+def test_a_workbook_claiming_the_whole_sheet_is_read_row_by_row_not_padded():
+    """A one-cell-wide row in a sheet whose dimension says A1:XFD1048576 is read as one
+    cell, not 16,384 (a million such gaps were a million padded rows)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["XFD1"], ws["A5000"] = "h", "far", "x"
+    buf = io.BytesIO()
+    wb.save(buf)
+    budget = uploads.Budget(uploads.Limits(max_rows=10), "wide.xlsx")
+    (sheet,) = uploads.read_xlsx(buf.getvalue(), budget)
+    assert [(n, len(cells)) for n, cells in sheet.rows] == [(1, 16384), (5000, 1)]
+    assert budget.rows == 2
+
+
 def test_csv_reader_refuses_an_over_long_line_and_counts_rows():
     with pytest.raises(TooManyRows):
         uploads.read_csv(b"a\n" * 50, uploads.Budget(uploads.Limits(max_rows=10), "rows.csv"))

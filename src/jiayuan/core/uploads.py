@@ -263,6 +263,9 @@ def read_xlsx(data: bytes, budget: Budget, *, sheet: str | None = None,
             worksheets = list(wb.worksheets)[:1] if first_only else list(wb.worksheets)
         out = []
         for ws in worksheets:
+            # The sheet's declared size ("A1:XFD1048576") would pad every row, and every gap
+            # between rows, to 16,384 cells: read each row as wide as its own cells instead.
+            ws.reset_dimensions()
             rows: list[tuple[int, list[Any]]] = []
             for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 blank = _blank(values)
