@@ -86,24 +86,21 @@ def _raw_rows(path: Path) -> list[list[Any]]:
         raise RoomsRejected([Problem(None, None, f"{path.name}：无法读取文件（{type(exc).__name__}）")]) from exc
 
 
-def _yes_no(value: Any, row: int, column: str, problems: list[Problem]) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = _cell(value).lower()
-    if text in _YES:
-        return True
-    if text in _NO:
+_YES_NO: dict[str, bool] = {"yes": True, "y": True, "是": True, "true": True,
+                            "no": False, "n": False, "否": False, "false": False}
+
+
+def _yes_no(text: str, row: int, column: str, problems: list[Problem]) -> bool:
+    value = _YES_NO.get(text.lower())
+    if value is None:
+        problems.append(Problem(row, column, f"应为 yes 或 no（是/否），而不是「{text}」"))
         return False
-    problems.append(Problem(row, column, f"应为 yes 或 no（是/否），而不是「{_cell(value)}」"))
-    return False
+    return value
 
 
-def _area(value: Any, row: int, problems: list[Problem]) -> float:
-    text = _cell(value)
+def _area(text: str, row: int, problems: list[Problem]) -> float:
     try:
-        if isinstance(value, bool):
-            raise ValueError
-        f = float(value) if isinstance(value, int | float) else float(text)
+        f = float(text)
     except ValueError:
         problems.append(Problem(row, "usable_area_m2", f"使用面积应为数值（平方米），而不是「{text}」"))
         return 0.0
@@ -113,12 +110,11 @@ def _area(value: Any, row: int, problems: list[Problem]) -> float:
     return f
 
 
-def _occupants(value: Any, row: int, problems: list[Problem]) -> int:
-    text = _cell(value)
+def _occupants(text: str, row: int, problems: list[Problem]) -> int:
+    if text.isascii() and text.isdigit():
+        return int(text)
     try:
-        if isinstance(value, bool):
-            raise ValueError
-        f = float(value) if isinstance(value, int | float) else float(text)
+        f = float(text)
     except ValueError:
         f = math.nan
     if not math.isfinite(f) or not f.is_integer() or f < 0:
@@ -149,19 +145,26 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
         problems.append(Problem(1, "、".join(dup_cols), f"列重复：{'、'.join(dup_cols)}"))
     if problems:
         return [], problems
-    at = {c: header.index(c) for c in COLUMNS}
+    width = len(header)
+    i_unit, i_room, i_kind, i_area, i_occ, i_part, i_supp, i_permit, i_marks = (
+        header.index(c) for c in COLUMNS)
 
     order: list[str] = []
     rooms: dict[str, list[Room]] = {}
     permits: dict[str, tuple[bool, int]] = {}
     marks: dict[str, set[Mark]] = {}
     seen: dict[tuple[str, str], int] = {}
+    yes_no = _YES_NO.get
+    kinds = _KINDS.get
     for n, r in enumerate(raw[1:], start=2):
-        if all(_cell(v) == "" for v in r):
+        # every cell as stripped text; numbers from a workbook as Python writes them
+        cells = [v.strip() if v.__class__ is str else _cell(v) for v in r]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        if not any(cells):
             continue
-        cells = {c: (r[i] if i < len(r) else None) for c, i in at.items()}
         before = len(problems)
-        unit_id, room_id = _cell(cells["unit_id"]), _cell(cells["room_id"])
+        unit_id, room_id = cells[i_unit], cells[i_room]
         if not unit_id:
             problems.append(Problem(n, "unit_id", "套房编号不能为空"))
         if not room_id:
@@ -170,44 +173,52 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
             first = seen.setdefault((unit_id, room_id), n)
             if first != n:
                 problems.append(Problem(n, "room_id", f"套房 {unit_id} 的房间 {room_id} 与第 {first} 行重复"))
-        kind_text = _cell(cells["kind"])
-        kind = _KINDS.get(kind_text.lower()) or _KINDS.get(kind_text)
+        kind_text = cells[i_kind]
+        kind = kinds(kind_text) or kinds(kind_text.lower())
         if kind is None:
             problems.append(Problem(n, "kind", f"未知的房间类型「{kind_text}」，应为 "
                                                f"{'、'.join(k.value for k in RoomKind)} 之一"))
-        area = _area(cells["usable_area_m2"], n, problems)
-        occupants = _occupants(cells["occupants"], n, problems)
-        partitioned = _yes_no(cells["partitioned"], n, "partitioned", problems)
-        support = _yes_no(cells["support_relation"], n, "support_relation", problems)
-        permit = _yes_no(cells["x_plus_1_permit"], n, "x_plus_1_permit", problems)
-        row_marks: set[Mark] = set()
-        for token in _MARK_SPLIT.split(_cell(cells["marks"])):
-            token = token.strip()
-            if not token:
-                continue
-            mark = _MARKS.get(token.lower())
-            if mark is None:
-                problems.append(Problem(n, "marks", f"未知的注记「{token}」，应为空或 "
-                                                    f"{'、'.join(m.value for m in Mark)}，用 ; 分隔"))
-            else:
-                row_marks.add(mark)
-        if len(problems) > before or not unit_id:
+        area = _area(cells[i_area], n, problems)
+        text = cells[i_occ]
+        occupants = int(text) if text.isdigit() and text.isascii() else _occupants(text, n, problems)
+        partitioned = yes_no(cells[i_part].lower())
+        if partitioned is None:
+            partitioned = _yes_no(cells[i_part], n, "partitioned", problems)
+        support = yes_no(cells[i_supp].lower())
+        if support is None:
+            support = _yes_no(cells[i_supp], n, "support_relation", problems)
+        permit = yes_no(cells[i_permit].lower())
+        if permit is None:
+            permit = _yes_no(cells[i_permit], n, "x_plus_1_permit", problems)
+        row_marks: set[Mark] | None = None
+        if cells[i_marks]:
+            row_marks = set()
+            for token in _MARK_SPLIT.split(cells[i_marks]):
+                token = token.strip()
+                if not token:
+                    continue
+                mark = _MARKS.get(token.lower())
+                if mark is None:
+                    problems.append(Problem(n, "marks", f"未知的注记「{token}」，应为空或 "
+                                                        f"{'、'.join(m.value for m in Mark)}，用 ; 分隔"))
+                else:
+                    row_marks.add(mark)
+        if len(problems) > before or kind is None:
             continue
-        if unit_id in permits:
-            value, first_row = permits[unit_id]
-            if value != permit:
-                problems.append(Problem(n, "x_plus_1_permit",
-                                        f"同一套房 {unit_id} 的 X+1 许可前后不一致"
-                                        f"（第 {first_row} 行为 {'yes' if value else 'no'}）"))
-                continue
-        else:
+        known = permits.get(unit_id)
+        if known is None:
             order.append(unit_id)
             permits[unit_id] = (permit, n)
             rooms[unit_id] = []
             marks[unit_id] = set()
-        assert kind is not None
+        elif known[0] != permit:
+            problems.append(Problem(n, "x_plus_1_permit",
+                                    f"同一套房 {unit_id} 的 X+1 许可前后不一致"
+                                    f"（第 {known[1]} 行为 {'yes' if known[0] else 'no'}）"))
+            continue
         rooms[unit_id].append(Room(room_id, kind, area, occupants, partitioned, support))
-        marks[unit_id] |= row_marks
+        if row_marks:
+            marks[unit_id] |= row_marks
     if not problems and not order:
         problems.append(Problem(None, None, f"{p.name}：没有任何房间行"))
     if problems:

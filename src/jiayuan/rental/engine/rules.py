@@ -108,6 +108,9 @@ class RentalSettings:
                 raise RentalRuleError("invalid_settings", f"{label}必须是不小于 0 的数值")
 
 
+_DEFAULT_SETTINGS = RentalSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class Room:
     room_id: str
@@ -120,15 +123,17 @@ class Room:
     support_relation: bool = False
 
     def __post_init__(self) -> None:
+        a, o = self.usable_area_m2, self.occupants
+        if self.room_id and self.kind.__class__ is RoomKind and (a.__class__ is float or a.__class__ is int) \
+                and 0 <= a < math.inf and o.__class__ is int and o >= 0:
+            return  # the common case, checked fast: a portfolio has a hundred thousand rooms
         if not self.room_id:
             raise RentalRuleError("invalid_room", "房间编号不能为空")
         if not isinstance(self.kind, RoomKind):
             raise RentalRuleError("invalid_room", f"房间 {self.room_id} 的类型无效")
-        if isinstance(self.usable_area_m2, bool) or not isinstance(self.usable_area_m2, int | float) \
-                or not math.isfinite(self.usable_area_m2) or self.usable_area_m2 < 0:
+        if isinstance(a, bool) or not isinstance(a, int | float) or not math.isfinite(a) or a < 0:
             raise RentalRuleError("invalid_room", f"房间 {self.room_id} 的使用面积必须是不小于 0 的数值")
-        if isinstance(self.occupants, bool) or not isinstance(self.occupants, int) or self.occupants < 0:
-            raise RentalRuleError("invalid_room", f"房间 {self.room_id} 的居住人数必须是不小于 0 的整数")
+        raise RentalRuleError("invalid_room", f"房间 {self.room_id} 的居住人数必须是不小于 0 的整数")
 
     @property
     def label(self) -> str:
@@ -198,99 +203,91 @@ def _labels(rooms: Iterable[Room]) -> str:
     return "、".join(r.label for r in rooms)
 
 
+def _is_let(room: Room) -> bool:
+    return room.kind is RoomKind.LIVING_ROOM and (room.occupants > 0 or room.partitioned)
+
+
 def let_living_rooms(unit: Unit) -> tuple[Room, ...]:
     """Living rooms let as a room: with occupants, or partitioned."""
-    return tuple(r for r in unit.rooms
-                 if r.kind is RoomKind.LIVING_ROOM and (r.occupants > 0 or r.partitioned))
+    return tuple(r for r in unit.rooms if _is_let(r))
 
 
 def living_area_m2(unit: Unit) -> float:
     """Bedrooms plus the living rooms let under X+1 (see :func:`let_living_rooms`)."""
     return math.fsum(r.usable_area_m2 for r in unit.rooms
-                     if r.kind is RoomKind.BEDROOM
-                     or (r.kind is RoomKind.LIVING_ROOM and (r.occupants > 0 or r.partitioned)))
-
-
-def _area_per_person(unit: Unit, s: RentalSettings) -> Breach | None:
-    people = unit.occupants
-    if people == 0:
-        return None
-    area = living_area_m2(unit)
-    if round(area - s.min_area_per_person_m2 * people, _AREA_DECIMALS) >= 0:
-        return None
-    return Breach(Rule.AREA_PER_PERSON, (), (
-        f"居住面积 {fmt_number(area)} 平方米（卧室及按 X+1 出租的客厅）住 {people} 人，"
-        f"人均 {fmt_number(area / people)} 平方米，低于人均 {fmt_number(s.min_area_per_person_m2)} 平方米下限"))
-
-
-def _non_living_space(unit: Unit) -> Breach | None:
-    rooms = [r for r in unit.rooms if r.kind in NON_LIVING_KINDS and r.occupants > 0]
-    if not rooms:
-        return None
-    who = "、".join(f"{r.label} 住 {r.occupants} 人" for r in rooms)
-    return Breach(Rule.NON_LIVING_SPACE, tuple(r.room_id for r in rooms),
-                  f"{who}，厨房、卫生间、阳台、储藏室、地下室、饭厅和过道不得出租居住")
-
-
-def _not_registrable(unit: Unit) -> Breach | None:
-    marks = [m for m in Mark if m in unit.marks]
-    if not marks:
-        return None
-    names = "、".join(MARK_LABELS[m] for m in marks)
-    return Breach(Rule.NOT_REGISTRABLE, (), f"房屋有{names}注记，不得登记备案出租")
-
-
-def _partitioned(unit: Unit) -> Breach | None:
-    rooms = [r for r in unit.rooms if r.partitioned and r.kind is not RoomKind.LIVING_ROOM]
-    if not rooms:
-        return None
-    return Breach(Rule.PARTITIONED, tuple(r.room_id for r in rooms),
-                  f"{_labels(rooms)} 被隔断，只有按 X+1 出租的客厅可以隔断，其他房间不得隔断或按床位出租")
-
-
-def _people_per_room(unit: Unit, s: RentalSettings) -> Breach | None:
-    rooms = [r for r in unit.rooms if r.occupants > s.max_people_per_room and not r.support_relation]
-    if not rooms:
-        return None
-    who = "、".join(f"{r.label} 住 {r.occupants} 人" for r in rooms)
-    return Breach(Rule.PEOPLE_PER_ROOM, tuple(r.room_id for r in rooms),
-                  f"{who}，超过每间 {s.max_people_per_room} 人上限，且无法定赡养扶养关系")
-
-
-def _x_plus_1(unit: Unit, s: RentalSettings) -> Breach | None:
-    let = let_living_rooms(unit)
-    if not let:
-        return None
-    parts: list[str] = []
-    if not unit.x_plus_1_permit:
-        parts.append(f"{_labels(let)} 作为房间出租（有人居住或已隔断），但无 X+1 许可")
-    small = [r for r in let if r.usable_area_m2 < s.min_living_room_m2]
-    if small:
-        sizes = "、".join(f"{r.label} {fmt_number(r.usable_area_m2)} 平方米" for r in small)
-        parts.append(f"{sizes}，不足 X+1 要求的 {fmt_number(s.min_living_room_m2)} 平方米（不含饭厅、过道）")
-    if len(let) > 1:
-        parts.append(f"出租客厅 {len(let)} 间（{_labels(let)}），X+1 只允许一间客厅作为房间出租")
-    if not parts:
-        return None
-    return Breach(Rule.X_PLUS_1, tuple(r.room_id for r in let), "，".join(parts))
+                     if r.kind is RoomKind.BEDROOM or _is_let(r))
 
 
 def check_unit(unit: Unit, settings: RentalSettings | None = None) -> UnitResult:
-    """The rules ``unit`` breaks, at most one breach per rule, sorted by rule code."""
-    s = settings or RentalSettings()
-    found = (
-        _area_per_person(unit, s),
-        _non_living_space(unit),
-        _not_registrable(unit),
-        _partitioned(unit),
-        _people_per_room(unit, s),
-        _x_plus_1(unit, s),
-    )
-    breaches = tuple(sorted((b for b in found if b is not None), key=lambda b: b.rule.value))
-    return UnitResult(unit.unit_id, breaches)
+    """The rules ``unit`` breaks, at most one breach per rule, in rule-code order.
+
+    One pass over the rooms gathers what every rule needs; the breaches are then built in the
+    order of their codes (``Rule`` lists them sorted).
+    """
+    s = settings or _DEFAULT_SETTINGS
+    people = 0
+    living: list[float] = []
+    non_living: list[Room] = []
+    partitioned: list[Room] = []
+    crowded: list[Room] = []
+    let: list[Room] = []
+    limit = s.max_people_per_room
+    for r in unit.rooms:
+        kind = r.kind
+        occ = r.occupants
+        people += occ
+        if kind is RoomKind.BEDROOM:
+            living.append(r.usable_area_m2)
+        elif kind is RoomKind.LIVING_ROOM:
+            if occ > 0 or r.partitioned:
+                let.append(r)
+                living.append(r.usable_area_m2)
+        elif occ > 0 and kind in NON_LIVING_KINDS:
+            non_living.append(r)
+        if r.partitioned and kind is not RoomKind.LIVING_ROOM:
+            partitioned.append(r)
+        if occ > limit and not r.support_relation:
+            crowded.append(r)
+
+    breaches: list[Breach] = []
+    if people:
+        area = math.fsum(living)
+        if round(area - s.min_area_per_person_m2 * people, _AREA_DECIMALS) < 0:
+            breaches.append(Breach(Rule.AREA_PER_PERSON, (), (
+                f"居住面积 {fmt_number(area)} 平方米（卧室及按 X+1 出租的客厅）住 {people} 人，"
+                f"人均 {fmt_number(area / people)} 平方米，"
+                f"低于人均 {fmt_number(s.min_area_per_person_m2)} 平方米下限")))
+    if non_living:
+        who = "、".join(f"{r.label} 住 {r.occupants} 人" for r in non_living)
+        breaches.append(Breach(Rule.NON_LIVING_SPACE, tuple(r.room_id for r in non_living),
+                               f"{who}，厨房、卫生间、阳台、储藏室、地下室、饭厅和过道不得出租居住"))
+    if unit.marks:
+        names = "、".join(MARK_LABELS[m] for m in Mark if m in unit.marks)
+        breaches.append(Breach(Rule.NOT_REGISTRABLE, (), f"房屋有{names}注记，不得登记备案出租"))
+    if partitioned:
+        breaches.append(Breach(
+            Rule.PARTITIONED, tuple(r.room_id for r in partitioned),
+            f"{_labels(partitioned)} 被隔断，只有按 X+1 出租的客厅可以隔断，其他房间不得隔断或按床位出租"))
+    if crowded:
+        who = "、".join(f"{r.label} 住 {r.occupants} 人" for r in crowded)
+        breaches.append(Breach(Rule.PEOPLE_PER_ROOM, tuple(r.room_id for r in crowded),
+                               f"{who}，超过每间 {limit} 人上限，且无法定赡养扶养关系"))
+    if let:
+        parts: list[str] = []
+        if not unit.x_plus_1_permit:
+            parts.append(f"{_labels(let)} 作为房间出租（有人居住或已隔断），但无 X+1 许可")
+        small = [r for r in let if r.usable_area_m2 < s.min_living_room_m2]
+        if small:
+            sizes = "、".join(f"{r.label} {fmt_number(r.usable_area_m2)} 平方米" for r in small)
+            parts.append(f"{sizes}，不足 X+1 要求的 {fmt_number(s.min_living_room_m2)} 平方米（不含饭厅、过道）")
+        if len(let) > 1:
+            parts.append(f"出租客厅 {len(let)} 间（{_labels(let)}），X+1 只允许一间客厅作为房间出租")
+        if parts:
+            breaches.append(Breach(Rule.X_PLUS_1, tuple(r.room_id for r in let), "，".join(parts)))
+    return UnitResult(unit.unit_id, tuple(breaches))
 
 
 def check_units(units: Sequence[Unit], settings: RentalSettings | None = None) -> list[UnitResult]:
     """:func:`check_unit` for each unit, in the given order."""
-    s = settings or RentalSettings()
+    s = settings or _DEFAULT_SETTINGS
     return [check_unit(u, s) for u in units]
