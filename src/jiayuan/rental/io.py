@@ -80,7 +80,10 @@ def _raw_rows(path: Path) -> list[list[Any]]:
             return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         finally:
             wb.close()
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, IndexError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise RoomsRejected([Problem(None, None, f"{path.name}：不是 UTF-8 编码的 CSV"
+                                                 f"（第 {exc.start} 字节），请在 Excel 中另存为“CSV UTF-8”")]) from exc
+    except (OSError, ValueError, KeyError, IndexError, csv.Error) as exc:
         raise RoomsRejected([Problem(None, None, f"{path.name}：无法读取文件（{exc}）")]) from exc
     except Exception as exc:  # openpyxl raises assorted errors on a file that is not a workbook
         raise RoomsRejected([Problem(None, None, f"{path.name}：无法读取文件（{type(exc).__name__}）")]) from exc
@@ -188,6 +191,7 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
         if support is None:
             support = _yes_no(cells[i_supp], n, "support_relation", problems)
         permit = yes_no(cells[i_permit].lower())
+        permit_ok = permit is not None
         if permit is None:
             permit = _yes_no(cells[i_permit], n, "x_plus_1_permit", problems)
         row_marks: set[Mark] | None = None
@@ -203,18 +207,18 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
                                                         f"{'、'.join(m.value for m in Mark)}，用 ; 分隔"))
                 else:
                     row_marks.add(mark)
+        if unit_id and permit_ok:
+            known = permits.get(unit_id)
+            if known is None:  # the unit's first row with a permit value
+                order.append(unit_id)
+                permits[unit_id] = (permit, n)
+                rooms[unit_id] = []
+                marks[unit_id] = set()
+            elif known[0] != permit:
+                problems.append(Problem(n, "x_plus_1_permit",
+                                        f"同一套房 {unit_id} 的 X+1 许可前后不一致"
+                                        f"（第 {known[1]} 行为 {'yes' if known[0] else 'no'}）"))
         if len(problems) > before or kind is None:
-            continue
-        known = permits.get(unit_id)
-        if known is None:
-            order.append(unit_id)
-            permits[unit_id] = (permit, n)
-            rooms[unit_id] = []
-            marks[unit_id] = set()
-        elif known[0] != permit:
-            problems.append(Problem(n, "x_plus_1_permit",
-                                    f"同一套房 {unit_id} 的 X+1 许可前后不一致"
-                                    f"（第 {known[1]} 行为 {'yes' if known[0] else 'no'}）"))
             continue
         rooms[unit_id].append(Room(room_id, kind, area, occupants, partitioned, support))
         if row_marks:

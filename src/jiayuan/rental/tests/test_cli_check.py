@@ -181,3 +181,31 @@ def test_an_existing_result_is_left_alone_when_the_input_is_bad(tmp_path):
         run(str(write_csv(tmp_path / "rooms.csv", [["U1", "B1", "attic", "1", "0", "no", "no", "no", ""]])),
             "--out", str(out))
     assert out.read_text(encoding="utf-8") == "previous"
+
+
+def test_a_row_with_several_problems_has_each_one_named(tmp_path, capsys):
+    bad = [["U1", "B1", "bedroom", "12", "1", "no", "no", "yes", ""],
+           ["U1", "B2", "attic", "12", "1", "no", "no", "no", ""]]
+    refused(tmp_path, bad)
+    err = capsys.readouterr().err
+    assert "第 3 行「kind」列" in err and "第 3 行「x_plus_1_permit」列" in err
+
+
+def test_a_csv_not_in_utf8_is_refused_with_advice(tmp_path, capsys):
+    src = tmp_path / "rooms.csv"
+    src.write_bytes((",".join(HEADER) + "\nU1,B1,卧室,12,1,否,否,否,\n").encode("gbk"))
+    with pytest.raises(CommandError) as exc:
+        run(str(src), "--out", str(tmp_path / "result.csv"))
+    assert exc.value.returncode == 2
+    assert not (tmp_path / "result.csv").exists()
+    assert "CSV UTF-8" in capsys.readouterr().err
+
+
+def test_chinese_kind_names_and_yes_no_are_read(tmp_path):
+    out = tmp_path / "result.csv"
+    rows = [["U1", "B1", "卧室", "12", "1", "否", "否", "是", ""],
+            ["U1", "L", "客厅", "13", "1", "是", "否", "是", ""],
+            ["U1", "K", "厨房", "5", "1", "否", "否", "是", "Fire；seizure"]]
+    run(str(write_csv(tmp_path / "rooms.csv", rows)), "--out", str(out))
+    assert [(r["compliant"], r["rules"]) for r in read_csv(out)] == \
+        [("no", "non_living_space;not_registrable")]
