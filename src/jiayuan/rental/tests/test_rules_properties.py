@@ -120,3 +120,33 @@ def test_units_are_checked_independently(us, s):
     from jiayuan.rental.engine import check_units
 
     assert check_units(us, s) == [check_unit(u, s) for u in us]
+
+
+def reference_codes(u: Unit, s: RentalSettings) -> list[str]:
+    """The issue's definitions, written out plainly and independently of the engine."""
+    codes = set()
+    living_rooms_let = [r for r in u.rooms if r.kind == "living_room" and (r.occupants or r.partitioned)]
+    people = sum(r.occupants for r in u.rooms)
+    area = sum(r.usable_area_m2 for r in u.rooms if r.kind == "bedroom") + \
+        sum(r.usable_area_m2 for r in living_rooms_let)
+    if people and area / people < s.min_area_per_person_m2 - 1e-9:
+        codes.add("area_per_person")
+    if any(r.occupants for r in u.rooms
+           if r.kind in {"kitchen", "bathroom", "balcony", "storage", "basement", "dining", "corridor"}):
+        codes.add("non_living_space")
+    if u.marks:
+        codes.add("not_registrable")
+    if any(r.partitioned for r in u.rooms if r.kind != "living_room"):
+        codes.add("partitioned")
+    if any(r.occupants > s.max_people_per_room and not r.support_relation for r in u.rooms):
+        codes.add("people_per_room")
+    if living_rooms_let and (not u.x_plus_1_permit or len(living_rooms_let) > 1
+                             or any(r.usable_area_m2 < s.min_living_room_m2 for r in living_rooms_let)):
+        codes.add("x_plus_1")
+    return sorted(codes)
+
+
+@settings(max_examples=300)
+@given(units(), rental_settings)
+def test_the_engine_agrees_with_a_plain_reading_of_the_issue(u, s):
+    assert [r.value for r in check_unit(u, s).rules] == reference_codes(u, s)
