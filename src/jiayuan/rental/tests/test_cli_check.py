@@ -209,3 +209,22 @@ def test_chinese_kind_names_and_yes_no_are_read(tmp_path):
     run(str(write_csv(tmp_path / "rooms.csv", rows)), "--out", str(out))
     assert [(r["compliant"], r["rules"]) for r in read_csv(out)] == \
         [("no", "non_living_space;not_registrable")]
+
+
+def test_xlsx_true_false_cells_and_empty_marks_are_read(tmp_path):
+    src = tmp_path / "rooms.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(["U1", "B1", "bedroom", 15, 3, False, True, False, None])
+    ws.append(["U1", "B2", "bedroom", 12.5, 2.0, True, False, False, None])
+    wb.save(src)
+    out = tmp_path / "result.csv"
+    run(str(src), "--out", str(out))
+    assert [(r["unit_id"], r["rules"]) for r in read_csv(out)] == [("U1", "partitioned")]
+
+
+def test_without_a_sub_command_the_usage_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["rental"])
+    assert exc.value.code == 2
