@@ -346,3 +346,32 @@ def test_case_measures_workbook_writes_unit_names_as_text():
     wb.save(buf)
     ws = openpyxl.load_workbook(buf).worksheets[0]
     assert "=HYPERLINK(\"http://x\")" in _formula_like_cells_are_text(ws)
+
+
+def test_rental_check_command_keeps_a_row_limit(tmp_path, capsys):
+    header = "unit_id,room_id,kind,usable_area_m2,occupants,partitioned,support_relation," \
+             "x_plus_1_permit,marks\n"
+    rooms = tmp_path / "rooms.csv"
+    rooms.write_text(header + "".join(f"U{i},B1,bedroom,12,1,no,no,no,\n" for i in range(30)),
+                     encoding="utf-8")
+    with limits(MAX_ROWS=10), pytest.raises(CommandError) as exc:
+        call_command("rental", "check", str(rooms), "--out", str(tmp_path / "result.csv"))
+    assert exc.value.returncode == 2
+    assert "上限" in capsys.readouterr().err
+    assert not (tmp_path / "result.csv").exists()
+
+
+def test_rental_result_workbook_writes_a_formula_like_unit_as_text(tmp_path):
+    from jiayuan.rental.engine import check_units
+    from jiayuan.rental.io import read_rooms, write_result
+
+    header = "unit_id,room_id,kind,usable_area_m2,occupants,partitioned,support_relation," \
+             "x_plus_1_permit,marks\n"
+    rooms = tmp_path / "rooms.csv"
+    rooms.write_text(header + "U1,B1,bedroom,12,1,no,no,no,\n"
+                     "+U2,B1,bedroom,12,1,no,no,no,\n", encoding="utf-8")
+    units, problems = read_rooms(rooms)
+    assert not problems
+    write_result(tmp_path / "result.xlsx", check_units(units))
+    ws = openpyxl.load_workbook(tmp_path / "result.xlsx").worksheets[0]
+    assert _formula_like_cells_are_text(ws) == ["+U2"]  # exact text, quote-prefixed

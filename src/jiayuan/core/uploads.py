@@ -19,7 +19,7 @@ import csv
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -287,16 +287,17 @@ def read_xlsx(data: bytes, budget: Budget, *, sheet: str | None = None,
 
 # --- CSV -------------------------------------------------------------------------------------
 
-def decode_text(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (what Excel saves in China)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+def decode_text(data: bytes, name: str,
+                encodings: Sequence[str] = ("utf-8-sig", "gb18030")) -> str:
+    """The text of a CSV: UTF-8 (with or without BOM), else GB18030 (what Excel saves in
+    China), or only the ``encodings`` given."""
+    for encoding in encodings:
         try:
-            return data.decode("gb18030")
+            return data.decode(encoding)
         except UnicodeDecodeError:
-            raise UnreadableFile(f"CSV 文件“{name}”编码无法识别，请另存为 UTF-8",
-                                 details={"file": name}) from None
+            continue
+    raise UnreadableFile(f"CSV 文件“{name}”的编码无法识别，请在 Excel 中另存为“CSV UTF-8”",
+                         details={"file": name})
 
 
 def _lines(text: str, name: str) -> Iterator[str]:
@@ -307,11 +308,12 @@ def _lines(text: str, name: str) -> Iterator[str]:
 
 
 def read_csv(data: bytes, budget: Budget, *, name: str | None = None,
-             cell: Callable[[str], Any] | None = None) -> Sheet:
+             cell: Callable[[str], Any] | None = None,
+             encodings: Sequence[str] = ("utf-8-sig", "gb18030")) -> Sheet:
     """The non-blank rows of a CSV with their line-based row numbers, within the budget.
     Refuses an unknown encoding, an over-long line or a malformed row (``UnreadableFile``)."""
     label = name or budget.name
-    text = decode_text(data, label)
+    text = decode_text(data, label, encodings)
     rows: list[tuple[int, list[Any]]] = []
     reader = csv.reader(_lines(text, label))
     try:
