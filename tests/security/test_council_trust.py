@@ -96,3 +96,94 @@ def test_a_follower_who_can_no_longer_see_the_topic_hears_nothing(env):
     topic.followers.add(env.outsider)  # e.g. followed while still posted to this neighbourhood
     ts.add_comment(topic, actor=env.staff, body="下周开会")
     assert not Notification.objects.filter(user=env.outsider).exists()
+
+
+# --- item 7: council photos are checked like case photos and served safely -----------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+HTML = b"<html><script>alert(document.cookie)</script></html>"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)}}}
+    return tmp_path
+
+
+def _stored_files(root):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def _comment_with(env, client, *files):
+    from django.urls import reverse
+
+    topic = _topic(env)
+    client.force_login(env.staff)
+    r = client.post(reverse("council:topic_action", args=[topic.pk, "comment"]),
+                    {"body": "见照片", "photo": list(files)})
+    return topic, r
+
+
+def test_an_html_file_named_as_a_photo_is_refused_and_nothing_is_stored(env, client, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    topic, r = _comment_with(env, client, SimpleUploadedFile("evil.html", HTML,
+                                                             content_type="image/png"))
+    assert r.status_code == 422
+    assert "不是 JPEG 或 PNG 照片" in r.content.decode()
+    assert not Comment.objects.filter(topic=topic, kind="comment").exists()
+    assert _stored_files(media) == []
+
+
+def test_more_than_one_photo_on_a_comment_is_refused(env, client, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    topic, r = _comment_with(env, client, SimpleUploadedFile("a.png", PNG),
+                             SimpleUploadedFile("b.png", PNG))
+    assert r.status_code == 422
+    assert not Comment.objects.filter(topic=topic, kind="comment").exists()
+    assert _stored_files(media) == []
+
+
+def test_a_receipt_that_is_not_a_photo_is_refused_and_nothing_is_spent(env, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiayuan.core.errors import ValidationFailed
+    from jiayuan.council.models import LedgerEntry
+    from jiayuan.council.services import projects as ps
+
+    p = ps.create_project(env.council, actor=env.staff, title="楼道修缮", budget="1000",
+                          milestones=[("施工", None, "0")])
+    ps.credit_fund(env.council, actor=env.staff, amount="1000", note="拨付")
+    g = ps.approve_grant(ps.apply_grant(p, actor=env.staff, amount="500"), actor=env.staff,
+                         amount="500")
+    entries = LedgerEntry.objects.count()
+    with pytest.raises(ValidationFailed):
+        ps.spend(g, actor=env.staff, amount="100", receipt="R1",
+                 receipt_file=SimpleUploadedFile("receipt.html", HTML))
+    assert LedgerEntry.objects.count() == entries and _stored_files(media) == []
+
+
+def test_a_photo_is_served_by_its_comment_as_an_image_with_nosniff_to_those_who_see_the_topic(
+        env, client, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    topic, r = _comment_with(env, client, SimpleUploadedFile("../../x.html", PNG,
+                                                             content_type="text/html"))
+    assert r.status_code == 302
+    c = Comment.objects.get(topic=topic, kind="comment")
+    # stored under a name of ours, not the uploader's
+    assert c.photo.name.startswith("council/comments/") and c.photo.name.endswith(".png")
+    assert "x.html" not in c.photo.name
+    url = reverse("council:comment_photo", args=[c.pk])
+    page = client.get(reverse("council:topic", args=[topic.pk])).content.decode()
+    assert f'src="{url}"' in page and "/media/" not in page
+    r = client.get(url)
+    assert r.status_code == 200
+    assert r["Content-Type"] == "image/png" and r["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(r.streaming_content) == PNG
+    client.force_login(env.outsider)
+    assert client.get(url).status_code == 404

@@ -153,7 +153,10 @@ class Comment(models.Model):
     author_name = models.CharField(max_length=60, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.COMMENT)
     body = models.TextField()
+    # A checked JPEG or PNG (core.uploads), stored under a name of ours and served only by
+    # views.comment_photo with ``photo_type``: never straight from MEDIA_ROOT.
     photo = models.FileField(upload_to="council/comments/%Y/%m/", blank=True)
+    photo_type = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -545,6 +548,7 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=10)  # credit, apply, approve, reject, spend
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     receipt = models.CharField(max_length=60, blank=True)
+    # A checked JPEG or PNG of the receipt (core.uploads), stored under a name of ours.
     receipt_file = models.FileField(upload_to="council/receipts/%Y/%m/", blank=True)
     note = models.CharField(max_length=200, blank=True)
     by = models.CharField(max_length=60)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("councils/needs/<int:pk>/", views.need_page, name="need"),
     path("councils/needs/<int:pk>/match/", views.need_match, name="need_match"),
     path("councils/topics/<int:pk>/", views.topic_page, name="topic"),
+    path("councils/comments/<int:pk>/photo/", views.comment_photo, name="comment_photo"),
     path("councils/topics/<int:pk>/<slug:what>/", views.topic_action, name="topic_action"),
     path("councils/meetings/<int:pk>/", views.meeting_page, name="meeting"),
     path("councils/meetings/<int:pk>/qr.svg", views.meeting_qr, name="meeting_qr"),

@@ -13,16 +13,18 @@ from typing import Any
 import segno
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiayuan.core.errors import DomainError, ValidationFailed
+from jiayuan.core.errors import DomainError, Forbidden, OutOfScope, ValidationFailed
+from jiayuan.core.uploads import photo_response
 from jiayuan.council import access, selectors
 from jiayuan.council.models import (
+    Comment,
     Consultation,
     Council,
     Meeting,
@@ -240,7 +242,7 @@ def topic_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
                                                   request.POST.getlist("departments")]))
     actions: dict[str, Callable[[], Any]] = {
         "comment": lambda: ts.add_comment(topic, actor=user, body=_post(request, "body"),
-                                          photo=request.FILES.get("photo"),
+                                          photos=request.FILES.getlist("photo"),
                                           mention_departments=depts),
         "claim": lambda: ts.claim_topic(topic, actor=user),
         "escalate": lambda: escalate_topic(topic, actor=user, reason=_post(request, "reason")),
@@ -258,6 +260,22 @@ def topic_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         return render(request, "council/topic.html", ctx, status=status)
 
     return _attempt(request, actions[what], again, reverse("council:topic", args=[topic.pk]))
+
+
+@require_GET
+@login_required
+@page_errors
+def comment_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment's photo, for whoever may see its topic, as the image type it was checked to
+    be (``core.uploads.photo_response``)."""
+    comment = Comment.objects.filter(pk=pk).only("topic_id", "photo", "photo_type").first()
+    if comment is None:
+        raise Http404("照片不存在")
+    try:
+        ts.get_topic_for(request.user, comment.topic_id)
+    except (OutOfScope, Forbidden):
+        raise Http404("照片不存在") from None  # not even whether it exists
+    return photo_response(comment.photo, comment.photo_type)
 
 
 # --- meetings -------------------------------------------------------------------------------------

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from jiayuan.accounts.models import User
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
+from jiayuan.core.uploads import check_photos
 from jiayuan.council import access
 from jiayuan.council.models import (
     Comment,
@@ -204,15 +207,17 @@ def _refuse_invisible(council: Council, users: list[Any], depts: list[Department
 
 
 @transaction.atomic
-def add_comment(topic: Topic, *, actor: Any, body: str, photo: Any = None,
+def add_comment(topic: Topic, *, actor: Any, body: str, photos: Sequence[Any] = (),
                 mention_users: list[Any] | None = None,
                 mention_departments: list[Department] | None = None) -> Comment:
     """Add a comment; everyone @mentioned (people, or a department's contacts) is notified —
-    at most once an hour per topic, the rest goes into the digest — and may claim the topic."""
+    at most once an hour per topic, the rest goes into the digest — and may claim the topic.
+    ``photos``: at most one JPEG or PNG, checked by its bytes (``core.uploads``) and stored under
+    a name of ours. Refuses (``ValidationFailed``, nothing written) any other file, an empty
+    comment, and a mention of someone who may not see the topic."""
     access.require_take_part(actor, topic.council)
     body = _text(body, "body", "留言", MAX_BODY, required=True)
-    if photo is not None and getattr(photo, "size", 0) > 5 * 1024 * 1024:
-        raise ValidationFailed("照片不能超过 5 MB", details={"photo": ["过大"]})
+    checked = check_photos(photos, limit=1)
     now = timezone.now()
     _refuse_invisible(topic.council, list(mention_users or ()), list(mention_departments or ()))
     users, depts = resolve_mentions(topic.council, body)
@@ -224,8 +229,10 @@ def add_comment(topic: Topic, *, actor: Any, body: str, photo: Any = None,
             depts.append(d)
     comment = Comment.objects.create(topic=topic, author=actor, author_name=str(actor)[:60],
                                      body=body, created_at=now)
-    if photo is not None:
-        comment.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=True)
+    for photo in checked:
+        comment.photo_type = photo.content_type
+        comment.photo.save(photo.name, ContentFile(photo.data), save=False)
+        comment.save(update_fields=["photo", "photo_type"])
     Mention.objects.bulk_create(
         [Mention(comment=comment, topic=topic, user=u) for u in users]
         + [Mention(comment=comment, topic=topic, department=d) for d in depts])
