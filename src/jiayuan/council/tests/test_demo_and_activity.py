@@ -73,7 +73,7 @@ def test_activity_by_compound_counts_by_hand(env, flats):
     vote = cs.open_owners_vote(env.council, actor=env.staff, title="v", matter="covenant",
                                scope="compound", scope_code=env.compound.code)
     cs.cast_ballot(vote, actor=env.staff, household_id=flats["101"].pk, choice="yes",
-                   source="paper", cast_by="A")
+                   source="paper", cast_by="A", paper_number="P-001")
     p = ps.create_project(env.council, actor=env.staff, title="p", compound=env.compound)
     ps.credit_fund(env.council, actor=env.staff, amount="500")
     g = ps.approve_grant(ps.apply_grant(p, actor=env.staff, amount="300"), actor=env.staff,
