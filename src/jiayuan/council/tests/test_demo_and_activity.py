@@ -85,3 +85,27 @@ def test_activity_by_compound_counts_by_hand(env, flats):
                    "consultation_participants": 1, "consultation_eligible": 4,
                    "funds_spent": Decimal("120.50")}
     assert activity_by_compound(end, end + dt.timedelta(days=1)) == {}
+
+
+def test_demo_votes_name_who_cast_or_entered_every_ballot(tiny, make_user):
+    from jiayuan.council.models import OwnerLink, VoteBallot
+
+    _dwellings(tiny)
+    staff = make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
+    admin = make_user("admin", "admin")
+    resident = make_user("resident", "resident")
+    demo.generate_councils(7, end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), votes_every=3)
+    ballots = list(VoteBallot.objects.select_related("consultation__council"))
+    assert ballots
+    for b in ballots:
+        if b.source == "paper":
+            expected = staff if b.consultation.council.neighbourhood_id == \
+                tiny.neighbourhoods["S1N1"].pk else admin
+            assert b.entered_by == expected and b.paper_number
+        else:
+            assert b.source == "online" and b.cast_by_user == resident
+            assert OwnerLink.objects.get(user=resident, status="verified").owner.owner_ref \
+                == b.cast_by
+    assert sum(b.source == "online" for b in ballots) == 1
+    for c in Consultation.objects.filter(kind="owners_vote"):
+        assert ow.decide(**cs.vote_inputs(c)).digest == c.result_digest
