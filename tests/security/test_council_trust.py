@@ -185,6 +185,7 @@ def test_a_photo_is_served_by_its_comment_as_an_image_with_nosniff_to_those_who_
     assert r.status_code == 200
     assert r["Content-Type"] == "image/png" and r["X-Content-Type-Options"] == "nosniff"
     assert b"".join(r.streaming_content) == PNG
+    assert client.get("/media/" + c.photo.name).status_code == 404  # no route to the raw file
     client.force_login(env.outsider)
     assert client.get(url).status_code == 404
 
