@@ -394,3 +394,21 @@ def test_an_owner_claims_from_the_home_code_and_staff_verify_on_the_register_pag
     assert r.status_code == 302
     link.refresh_from_db()
     assert link.status == "verified" and link.decided_by == env.staff
+
+
+def test_the_owner_claim_page_is_no_oracle_for_a_neighbours_id_digits(make, vote, client):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from jiayuan.council.models import OwnerLink
+
+    cache.clear()
+    client.force_login(make.make_user("prober", "resident"))
+    url = reverse("council:owner_claim", args=[make.entrance.home_code])
+    for guess in range(5):
+        r = client.post(url, {"room": "101", "name": "业主A", "id_last4": f"{guess:04d}"})
+        assert r.status_code == 422
+    # even the right digits are no longer checked once the misses are used up
+    r = client.post(url, {"room": "101", "name": "业主A", "id_last4": "1005"})
+    assert r.status_code == 429 and not OwnerLink.objects.exists()
+    cache.clear()

@@ -52,6 +52,9 @@ RESULT_LABELS = {"pending": _("pending"), "reached": _("consent reached"),
 # Resident topics: at most TOPIC_LIMIT per TOPIC_WINDOW seconds from one IP and one entrance.
 TOPIC_LIMIT = 5
 TOPIC_WINDOW = 600
+# Owner claims: at most CLAIM_MISSES claims that match no register row per user per window.
+CLAIM_MISSES = 5
+CLAIM_WINDOW = 24 * 3600
 
 
 def _int(value: Any, default: int = 1) -> int:
@@ -582,7 +585,12 @@ def owner_claim(request: HttpRequest, token: str) -> HttpResponse:
     ctx: dict[str, Any] = {"entrance": entrance, "token": token, "error": "", "done": None,
                            "form": {}}
     status = 200
-    if request.method == "POST":
+    misses = f"council:owner_claim:misses:{request.user.pk}"
+    if request.method == "POST" and int(cache.get(misses) or 0) >= CLAIM_MISSES:
+        # The page must not become an oracle for a neighbour's name and ID digits.
+        ctx["error"], status = (f"核对失败次数过多，请 {CLAIM_WINDOW // 3600} 小时后再试，"
+                                "或携带证件到居委会办理。"), 429
+    elif request.method == "POST":
         ctx["form"] = {"room": _post(request, "room"), "name": _post(request, "name")}
         from jiayuan.registry.models import Household
 
@@ -596,6 +604,11 @@ def owner_claim(request: HttpRequest, token: str) -> HttpResponse:
                 id_last4=_post(request, "id_last4"))
         except DomainError as exc:
             ctx["error"], status = exc.message, exc.status
+            if status == 422 and not cache.add(misses, 1, CLAIM_WINDOW):
+                try:
+                    cache.incr(misses)
+                except ValueError:
+                    cache.set(misses, 1, CLAIM_WINDOW)
     ctx["links"] = selectors.links_of(request.user)
     ctx["votes"] = selectors.open_votes_of(request.user)
     return render(request, "council/owner_claim.html", ctx, status=status)
