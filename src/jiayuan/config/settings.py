@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "jiayuan.sensors",
     "jiayuan.care",
     "jiayuan.council",
+    "jiayuan.rental",
 ]
 
 MIDDLEWARE = [
