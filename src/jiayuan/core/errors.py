@@ -86,6 +86,7 @@ class Conflict(DomainError):
     default_message = "与现有数据冲突"
 
 
+<<<<<<< HEAD
 class IdempotencyConflict(Conflict):
     """A replay that is not one: the idempotency key (or a real-world id such as a 12345
     work-order number) was already used by this caller for a different request, or by
@@ -100,3 +101,35 @@ class PlaceOutOfArea(ValidationFailed):
 
     code = "place_out_of_area"
     default_message = "该位置不在您的管辖区域内，不能在此提交工单"
+=======
+class FileTooLarge(DomainError):
+    """An uploaded or imported file is over a size limit: as sent, or once decompressed
+    (``core.uploads``)."""
+
+    code = "file_too_large"
+    status = 413
+    default_message = "文件过大"
+
+
+class TooManyRows(DomainError):
+    """An uploaded or imported spreadsheet has more rows than the import accepts."""
+
+    code = "too_many_rows"
+    status = 413
+    default_message = "文件行数超过上限"
+
+
+class UnreadableFile(ValidationFailed):
+    """An uploaded or imported file cannot be read: damaged, encrypted, an unknown encoding,
+    a malformed row, or too many members in a zip."""
+
+    code = "unreadable_file"
+    default_message = "无法读取文件"
+
+
+class InvalidPage(ValidationFailed):
+    """A list API's ``offset`` or ``limit`` out of range (``core.pagination``)."""
+
+    code = "invalid_page"
+    default_message = "分页参数有误"
+>>>>>>> main
