@@ -26,12 +26,8 @@ from jiayuan.cases.models import Case, CaseEvent, Category
 from jiayuan.cases.routing.io import Table, read_table
 from jiayuan.cases.services.intake import MAX_DESCRIPTION, open_case
 from jiayuan.cases.services.routing import route_new_case
-<<<<<<< HEAD
 from jiayuan.core.errors import IdempotencyConflict, ImportRejected
-=======
-from jiayuan.core.errors import ImportRejected
 from jiayuan.core.uploads import Limits, cli_limits
->>>>>>> main
 from jiayuan.registry.geo import CoordinateError, to_wgs84
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -86,7 +86,6 @@ class Conflict(DomainError):
     default_message = "与现有数据冲突"
 
 
-<<<<<<< HEAD
 class IdempotencyConflict(Conflict):
     """A replay that is not one: the idempotency key (or a real-world id such as a 12345
     work-order number) was already used by this caller for a different request, or by
@@ -101,7 +100,8 @@ class PlaceOutOfArea(ValidationFailed):
 
     code = "place_out_of_area"
     default_message = "该位置不在您的管辖区域内，不能在此提交工单"
-=======
+
+
 class FileTooLarge(DomainError):
     """An uploaded or imported file is over a size limit: as sent, or once decompressed
     (``core.uploads``)."""
@@ -132,4 +132,3 @@ class InvalidPage(ValidationFailed):
 
     code = "invalid_page"
     default_message = "分页参数有误"
->>>>>>> main

@@ -121,7 +121,6 @@ def test_a_batch_racing_a_retry_of_one_of_its_items_opens_that_item_once(
 
     from jiayuan.cases.api import request_hash
     from jiayuan.cases.schemas import CaseBatchItem
-
     from jiayuan.cases.services import intake
 
     if connection.vendor != "postgresql":
