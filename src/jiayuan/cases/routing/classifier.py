@@ -20,6 +20,7 @@ against mistakes, not against an attacker.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -50,6 +51,16 @@ _jieba: Any = None
 _jieba_lock = threading.Lock()
 
 
+def jieba_cache_dir() -> Path:
+    """Where jieba keeps its dictionary cache: ``JIAYUAN_JIEBA_CACHE_DIR``, else
+    ``~/.cache/jiayuan``, created private (0700). jieba's own default is the shared temporary
+    folder, where another local user could plant the (marshal) cache file it then reads."""
+    configured = os.environ.get("JIAYUAN_JIEBA_CACHE_DIR")
+    path = Path(configured) if configured else Path.home() / ".cache" / "jiayuan"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def _segmenter() -> Any:
     """jieba, imported and initialised once, on first use (not at import: intake is fast)."""
     global _jieba
@@ -57,10 +68,15 @@ def _segmenter() -> Any:
         with _jieba_lock:
             if _jieba is None:
                 import logging
+                import tempfile
 
                 import jieba
 
                 jieba.setLogLevel(logging.WARNING)
+                try:
+                    jieba.dt.tmp_dir = str(jieba_cache_dir())
+                except OSError:  # no writable home: a private folder for this process
+                    jieba.dt.tmp_dir = tempfile.mkdtemp(prefix="jiayuan-jieba-")
                 jieba.initialize()
                 _jieba = jieba
     return _jieba

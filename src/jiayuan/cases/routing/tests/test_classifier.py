@@ -154,3 +154,15 @@ def test_load_refuses_an_old_format_model_with_a_clear_error(trained, tmp_path):
     with pytest.raises(ModelFileInvalid, match="旧版模型.*重新训练") as e:
         TextClassifier.load(path)
     assert e.value.code == "model_file_invalid"
+
+
+def test_jieba_keeps_its_cache_in_a_private_folder_not_the_shared_tmp(tmp_path, monkeypatch):
+    from jiayuan.cases.routing.classifier import _segmenter, jieba_cache_dir, jieba_words
+
+    monkeypatch.setenv("JIAYUAN_JIEBA_CACHE_DIR", str(tmp_path / "jieba"))
+    path = jieba_cache_dir()
+    assert path == tmp_path / "jieba" and (path.stat().st_mode & 0o777) == 0o700
+    jieba_words("路灯不亮")
+    import tempfile
+
+    assert _segmenter().dt.tmp_dir != tempfile.gettempdir()
