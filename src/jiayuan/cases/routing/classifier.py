@@ -164,6 +164,8 @@ class _Lean:
                                np.asarray(vec.idf_, dtype=np.float64), offset))
             offset += len(vec.vocabulary_)
         self.n_features = offset
+        self.offsets = np.array([part[3] for part in self.parts], dtype=np.int64)
+        self.idf = np.concatenate([part[2] for part in self.parts])
         cal = pipeline.named_steps["clf"].calibrated_classifiers_[0]
         self.coef = np.asarray(cal.estimator.coef_, dtype=np.float64).T
         self.intercept = np.asarray(cal.estimator.intercept_, dtype=np.float64)
@@ -172,22 +174,26 @@ class _Lean:
         self.n_classes = len(pipeline.classes_)
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        indptr, indices, data = [0], [], []
-        for text in texts:
-            for analyzer, vocab, idf, offset in self.parts:
-                counts = Counter(j for j in map(vocab.get, analyzer(text)) if j is not None)
-                if not counts:
-                    continue
-                cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-                vals = (np.log(tf) + 1.0) * idf[cols]
-                vals /= np.sqrt(vals @ vals)
-                indices.extend((cols + offset).tolist())
-                data.extend(vals.tolist())
-            indptr.append(len(indices))
-        return sp.csr_matrix((np.asarray(data, dtype=np.float64),
-                              np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-                             shape=(len(texts), self.n_features))
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, text in enumerate(texts):
+            for analyzer, vocab, _, offset in self.parts:
+                found = [j + offset for j in map(vocab.get, analyzer(text)) if j is not None]
+                cols.extend(found)
+                rows.extend([i] * len(found))
+        n = len(texts)
+        counts = sp.coo_matrix((np.ones(len(cols)), (np.asarray(rows, dtype=np.int64),
+                                                     np.asarray(cols, dtype=np.int64))),
+                               shape=(n, self.n_features)).tocsr()  # duplicates summed
+        counts.sum_duplicates()
+        x = counts.tocoo()
+        vals = (np.log(x.data) + 1.0) * self.idf[x.col]
+        # L2-normalise each row within each vectoriser's block, as each vectoriser does.
+        block = np.searchsorted(self.offsets, x.col, side="right") - 1
+        key = x.row * len(self.parts) + block
+        norms = np.sqrt(np.bincount(key, weights=vals * vals, minlength=n * len(self.parts)))
+        vals /= norms[key]
+        return sp.csr_matrix((vals, (x.row, x.col)), shape=(n, self.n_features))
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         scores = np.asarray(self.features(texts) @ self.coef) + self.intercept
