@@ -35,9 +35,9 @@ class CouncilAdmin(admin.ModelAdmin):
 
 @admin.register(DwellingOwner)
 class DwellingOwnerAdmin(admin.ModelAdmin):
-    list_display = ("household", "owner_ref", "name")
+    list_display = ("household", "owner_ref", "name", "source")
     search_fields = ("owner_ref", "household__entrance__code")
-    raw_id_fields = ("household", "user")
+    raw_id_fields = ("household",)
 
 
 @admin.register(Topic)

@@ -15,6 +15,7 @@ import json
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +39,8 @@ from jiayuan.council.models import (
     Milestone,
     Need,
     Notice,
+    OwnerEvent,
+    OwnerLink,
     Project,
     ResourceOffer,
     SelfGovernanceGrant,
@@ -73,9 +76,9 @@ def _name(rng: random.Random) -> str:
 def clear_councils() -> None:
     """Delete every council row (demo or not): children first."""
     with transaction.atomic():
-        for model in (Notice, Mention, Comment, Decision, Attendance, ConsentReply, ConsentMember,
+        for model in (OwnerEvent, Notice, Mention, Comment, Decision, Attendance, ConsentReply, ConsentMember,
                       VoteBallot, VoteDwelling, Consultation, LedgerEntry, SelfGovernanceGrant, Fund, Milestone,
-                      Project, Need, ResourceOffer, DwellingOwner):
+                      Project, Need, ResourceOffer, OwnerLink, DwellingOwner):
             model.objects.all().delete()
         Meeting.topics.through.objects.all().delete()
         Meeting.objects.all().delete()
@@ -228,8 +231,11 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
             consultations, ["result_status", "result_reason", "result_digest", "eligible",
                             "participants", "result", "computed_at"], batch_size=500)
         counts["consent_campaigns"] = len(consultations)
-        counts["owners_votes"] = _owners_votes(rng, councils[::max(votes_every, 1)], by_council,
-                                               when)
+        voting = councils[::max(votes_every, 1)]
+        clerks = _clerks(councils)
+        # The demo staff's own council always holds a vote, so its log-in shows one.
+        voting += [c for c in councils if c.pk in clerks.local and c not in voting][:1]
+        counts["owners_votes"] = _owners_votes(rng, voting, by_council, when, clerks)
 
         say("资源清单、需求、项目与自治金")
         resources, needs = [], []
@@ -251,9 +257,42 @@ def generate_councils(seed: int, *, end: dt.datetime | None = None, days: int = 
     return counts
 
 
+class _Clerks:
+    """Who keys in the demo's paper ballots: a neighbourhood's own staff account when the demo
+    log-ins have one there, else the demo administrator; and the demo resident who votes
+    online as a verified owner."""
+
+    def __init__(self, local: dict[int, Any], fallback: Any, resident: Any) -> None:
+        self.local, self.fallback, self.resident = local, fallback, resident
+
+    def for_council(self, council: Council) -> Any:
+        return self.local.get(council.pk, self.fallback)
+
+
+def _clerks(councils: list[Council]) -> _Clerks:
+    from jiayuan.accounts.models import AreaGrant, User
+
+    grants = list(AreaGrant.objects.filter(user__role="neighbourhood_staff",
+                                           user__is_active=True).select_related("user")
+                  .order_by("user_id"))
+    local = {}
+    for c in councils:
+        for g in grants:
+            if c.path.startswith(g.path):
+                local[c.pk] = g.user
+                break
+    admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
+    resident = User.objects.filter(role="resident", is_active=True, username="resident").first()
+    return _Clerks(local, admin, resident)
+
+
 def _owners_votes(rng: random.Random, councils: list[Council],
-                  by_council: dict[int, list[Topic]], when: Callable[[], dt.datetime]) -> int:
-    """An elevator vote over one entrance of a compound of each given council."""
+                  by_council: dict[int, list[Topic]], when: Callable[[], dt.datetime],
+                  clerks: _Clerks) -> int:
+    """An elevator vote over one entrance of a compound of each given council: the owners'
+    register of that entrance, paper ballots keyed in by the neighbourhood's staff with their
+    numbers, and the demo resident as a verified owner voting online in the demo staff's
+    council. Without any staff or administrator account the votes have no ballots."""
     made = 0
     for c in councils:
         h0 = (Household.objects.filter(compound__neighbourhood_id=c.neighbourhood_id,
@@ -266,11 +305,14 @@ def _owners_votes(rng: random.Random, councils: list[Council],
                     .select_related("entrance", "compound").order_by("room"))
         if not rows:
             continue
+        registered = when()
         owners = []
         for h in rows:
-            owners.append(DwellingOwner(household=h, owner_ref=f"O{h.pk}", name=_name(rng)))
-            if rng.random() < 0.2:
-                owners.append(DwellingOwner(household=h, owner_ref=f"O{h.pk}b", name=_name(rng)))
+            for ref in [f"O{h.pk}"] + ([f"O{h.pk}b"] if rng.random() < 0.2 else []):
+                owners.append(DwellingOwner(
+                    household=h, owner_ref=ref, name=_name(rng),
+                    id_last4=f"{rng.randrange(10000):04d}",
+                    phone=f"13{rng.randrange(10 ** 9):09d}", created_at=registered))
         DwellingOwner.objects.bulk_create(owners, batch_size=BATCH, ignore_conflicts=True)
         refs: dict[int, list[str]] = {}
         for o in owners:
@@ -286,18 +328,31 @@ def _owners_votes(rng: random.Random, councils: list[Council],
                                                        area=h.floor_area_m2,
                                                        owners=sorted(refs[h.pk]))
                                           for h in rows])
+        clerk = clerks.for_council(c)
+        online_for = None
+        if clerks.resident is not None and c.pk in clerks.local:
+            # The demo resident is the verified owner of the first flat of this entrance.
+            first = DwellingOwner.objects.get(household=rows[0], owner_ref=refs[rows[0].pk][0])
+            OwnerLink.objects.create(user=clerks.resident, owner=first, status="verified",
+                                     requested_at=registered, decided_by=clerk,
+                                     decided_at=registered, note="演示：已核验房产证")
+            online_for = rows[0].pk
+            clerks.resident = None  # one demo owner account is enough
         ballots = []
-        for h in rows:
-            if rng.random() < 0.85:
-                ballots.append(VoteBallot(consultation=vote, household=h,
-                                          choice=rng.choices(["yes", "no", "abstain"],
-                                                             [8, 1, 1])[0],
-                                          source=rng.choice(["online", "paper"]),
-                                          cast_by=refs[h.pk][0], at=vote.created_at))
+        for n, h in enumerate(rows, start=1):
+            if clerk is None or (rng.random() >= 0.85 and h.pk != online_for):
+                continue
+            choice = rng.choices(["yes", "no", "abstain"], [8, 1, 1])[0]
+            if h.pk == online_for:
+                ballots.append(VoteBallot(consultation=vote, household=h, choice=choice,
+                                          source="online", cast_by=refs[h.pk][0],
+                                          cast_by_user=OwnerLink.objects.get(
+                                              owner__household=h).user, at=vote.created_at))
+                continue
+            ballots.append(VoteBallot(consultation=vote, household=h, choice=choice,
+                                      source="paper", cast_by=refs[h.pk][0], entered_by=clerk,
+                                      paper_number=f"{vote.pk}-{n:04d}", at=vote.created_at))
         VoteBallot.objects.bulk_create(ballots)
-        # Paper ballots need the staff who entered them: demo paper ballots name no account,
-        # so they are recorded as online ones by the owner.
-        VoteBallot.objects.filter(consultation=vote, source="paper").update(source="online")
         recount(vote)
         made += 1
     return made

@@ -153,7 +153,10 @@ class Comment(models.Model):
     author_name = models.CharField(max_length=60, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.COMMENT)
     body = models.TextField()
+    # A checked JPEG or PNG (core.photos), stored under a name of ours and served only by
+    # views.comment_photo with ``photo_type``: never straight from MEDIA_ROOT.
     photo = models.FileField(upload_to="council/comments/%Y/%m/", blank=True)
+    photo_type = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -372,22 +375,97 @@ class ConsentReply(models.Model):
 
 
 class DwellingOwner(models.Model):
-    """A registered owner of a dwelling (from the real-estate register). ``owner_ref`` is a
-    stable pseudonymous id of the person; co-owners are several rows of one dwelling."""
+    """One row of the owners' register (业主名册): one owner of one dwelling (专有部分).
+
+    ``owner_ref`` is a stable pseudonymous id of the person: the same person holding several
+    dwellings has the same ``owner_ref`` on each (the engine's headcount, art. 9); co-owners of
+    a dwelling are several rows of it. Personal data is the minimum: the name, the last four
+    characters of the ID number and a phone, which lists show masked. ``source`` says how the
+    row came in (``manual`` by staff; a later spreadsheet import writes ``import`` rows with
+    its batch in ``source_ref``). Only services in ``council.services.owners`` write it."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("entered by staff")
+        IMPORT = "import", _("imported")
 
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE,
                                   related_name="owners")
     owner_ref = models.CharField(max_length=40)
-    name = models.CharField(max_length=60, blank=True)
-    user = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    id_last4 = models.CharField(_("ID number, last 4"), max_length=4, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    source_ref = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("owners' register entry")
+        verbose_name_plural = _("owners' register")
         constraints = [models.UniqueConstraint(fields=["household", "owner_ref"],
                                                name="dwellingowner_once")]
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.owner_ref}"
+
+
+class OwnerLink(models.Model):
+    """A user account claiming to be an owner in the register. Not valid until the
+    neighbourhood's staff verify it; only a verified link lets the account vote online (and
+    grant a proxy) for that dwelling."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("waiting for verification")
+        VERIFIED = "verified", _("verified")
+        REJECTED = "rejected", _("rejected")
+        REVOKED = "revoked", _("revoked")
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="owner_links")
+    owner = models.ForeignKey(DwellingOwner, on_delete=models.PROTECT, related_name="links")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("owner account link")
+        verbose_name_plural = _("owner account links")
+        constraints = [
+            models.UniqueConstraint(fields=["owner"], condition=models.Q(status="verified"),
+                                    name="ownerlink_one_verified_account"),
+            models.UniqueConstraint(fields=["user", "owner"],
+                                    condition=models.Q(status__in=["requested", "verified"]),
+                                    name="ownerlink_one_open_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.owner_id} ({self.status})"
+
+
+class OwnerEvent(models.Model):
+    """Append-only history of the owners' register, account links, proxies and ballots: who
+    did what, when, to which row."""
+
+    kind = models.CharField(max_length=24)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    owner = models.ForeignKey(DwellingOwner, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    link = models.ForeignKey(OwnerLink, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="events")
+    consultation = models.ForeignKey("Consultation", on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="owner_events")
+    household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
 
 
 class VoteDwelling(models.Model):
@@ -409,6 +487,11 @@ class VoteDwelling(models.Model):
 
 
 class VoteBallot(models.Model):
+    """One ballot. ``cast_by`` is the owner's ``owner_ref`` (or a proxy's holder): for an
+    online ballot it is taken from the voter's verified owner link, never from a form.
+    ``cast_by_user`` is the account that cast it online (owner or proxy holder);
+    ``entered_by`` the staff who keyed in a paper ballot, with its ``paper_number``."""
+
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
                                      related_name="ballots")
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT,
@@ -416,26 +499,48 @@ class VoteBallot(models.Model):
     choice = models.CharField(max_length=8)
     source = models.CharField(max_length=8)
     cast_by = models.CharField(max_length=40)
+    cast_by_user = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
     entered_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
+    paper_number = models.CharField(max_length=40, blank=True)
     at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["consultation", "household", "source"],
-                                               name="voteballot_one_per_source")]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "household", "source"],
+                                    name="voteballot_one_per_source"),
+            models.UniqueConstraint(fields=["consultation", "paper_number"],
+                                    condition=~models.Q(paper_number=""),
+                                    name="voteballot_paper_number_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.choice} ({self.source})"
 
 
 class VoteProxy(models.Model):
+    """A proxy (授权委托): an owner of a dwelling lets ``holder`` vote for it in this vote.
+    Granted online by the owner's verified account (``granted_by_user``) or recorded by staff
+    from the signed form (``recorded_by``); revoked by either, with who and when."""
+
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
                                      related_name="proxies")
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT,
                                   related_name="+")
     granted_by = models.CharField(max_length=40)
     holder = models.CharField(max_length=40)
+    holder_user = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    granted_by_user = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    granted_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    revoked_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.granted_by} → {self.holder}"
@@ -545,6 +650,7 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=10)  # credit, apply, approve, reject, spend
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     receipt = models.CharField(max_length=60, blank=True)
+    # A checked JPEG or PNG of the receipt (core.photos), stored under a name of ours.
     receipt_file = models.FileField(upload_to="council/receipts/%Y/%m/", blank=True)
     note = models.CharField(max_length=200, blank=True)
     by = models.CharField(max_length=60)

@@ -225,3 +225,58 @@ def need_for(user: Any, pk: int) -> Any:
 def capacity_left(resource: Any) -> int:
     used = resource.matches.aggregate(n=Sum("size"))["n"] or 0
     return max(int(resource.capacity) - int(used), 0)
+
+
+# --- the owners' register -------------------------------------------------------------------
+
+REGISTER_PAGE = 500
+
+
+def owner_register(council: Council) -> list[Any]:
+    """The register rows of the council's neighbourhood (the caller has checked it may manage
+    the council), by entrance and room; each row with ``phone_masked`` and ``id_masked``."""
+    from jiayuan.core.masking import mask_phone
+    from jiayuan.council.models import DwellingOwner
+
+    rows = list(DwellingOwner.objects
+                .filter(household__compound__neighbourhood_id=council.neighbourhood_id)
+                .select_related("household__entrance__building", "household__compound")
+                .order_by("household__entrance__code", "household__room", "owner_ref")
+                [:REGISTER_PAGE])
+    for r in rows:
+        r.phone_masked = mask_phone(r.phone)
+        r.id_masked = f"****{r.id_last4}" if r.id_last4 else ""
+    return rows
+
+
+def owner_links(council: Council, *, statuses: tuple[str, ...] = ("requested", "verified")
+                ) -> list[Any]:
+    """Owner account links of the council's neighbourhood in the given statuses, oldest
+    first."""
+    from jiayuan.council.models import OwnerLink
+
+    return list(OwnerLink.objects
+                .filter(owner__household__compound__neighbourhood_id=council.neighbourhood_id,
+                        status__in=statuses)
+                .select_related("user", "owner__household__entrance", "decided_by")
+                .order_by("requested_at", "pk")[:REGISTER_PAGE])
+
+
+def links_of(user: Any) -> list[Any]:
+    """A user's own owner claims, newest first."""
+    from jiayuan.council.models import OwnerLink
+
+    return list(OwnerLink.objects.filter(user=user)
+                .select_related("owner__household__entrance__building", "owner__household__compound")
+                .order_by("-requested_at")[:50])
+
+
+def open_votes_of(user: Any) -> list[Consultation]:
+    """Open owners' votes in which ``user`` votes: as a verified owner or a proxy holder."""
+    from jiayuan.council.models import OwnerLink, VoteProxy
+
+    homes = OwnerLink.objects.filter(user=user, status="verified").values("owner__household_id")
+    proxied = VoteProxy.objects.filter(holder_user=user, revoked=False).values("consultation_id")
+    return list(Consultation.objects.filter(kind="owners_vote", closed=False)
+                .filter(Q(dwellings__household_id__in=homes) | Q(pk__in=proxied))
+                .distinct().order_by("-created_at")[:50])

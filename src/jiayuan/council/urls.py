@@ -18,7 +18,11 @@ urlpatterns = [
     path("councils/<int:pk>/needs/new/", views.need_new, name="need_new"),
     path("councils/needs/<int:pk>/", views.need_page, name="need"),
     path("councils/needs/<int:pk>/match/", views.need_match, name="need_match"),
+    path("councils/<int:pk>/owners/", views.owner_register, name="owners"),
+    path("councils/<int:pk>/owners/<slug:what>/", views.owner_register_action,
+         name="owners_action"),
     path("councils/topics/<int:pk>/", views.topic_page, name="topic"),
+    path("councils/comments/<int:pk>/photo/", views.comment_photo, name="comment_photo"),
     path("councils/topics/<int:pk>/<slug:what>/", views.topic_action, name="topic_action"),
     path("councils/meetings/<int:pk>/", views.meeting_page, name="meeting"),
     path("councils/meetings/<int:pk>/qr.svg", views.meeting_qr, name="meeting_qr"),
@@ -31,4 +35,5 @@ urlpatterns = [
     path("councils/projects/<int:pk>/<slug:what>/", views.project_action, name="project_action"),
     path("p/projects/<int:pk>/", views.project_public, name="project_public"),
     path("h/<str:token>/topic/", views.resident_topic, name="resident_topic"),
+    path("h/<str:token>/owner/", views.owner_claim, name="owner_claim"),
 ]

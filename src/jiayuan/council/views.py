@@ -13,18 +13,22 @@ from typing import Any
 import segno
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jiayuan.core.errors import DomainError, ValidationFailed
+from jiayuan.core.errors import DomainError, Forbidden, OutOfScope, ValidationFailed
+from jiayuan.core.masking import mask_name
+from jiayuan.core.photos import photo_response
 from jiayuan.council import access, selectors
 from jiayuan.council.models import (
+    Comment,
     Consultation,
     Council,
+    DwellingOwner,
     Meeting,
     MeetingKind,
     Milestone,
@@ -34,6 +38,7 @@ from jiayuan.council.models import (
 from jiayuan.council.rules.owners import ARTICLE_278
 from jiayuan.council.services import consultations as cs
 from jiayuan.council.services import meetings as ms
+from jiayuan.council.services import owners as owners_svc
 from jiayuan.council.services import projects as ps
 from jiayuan.council.services import topics as ts
 from jiayuan.council.services.escalation import escalate_topic
@@ -47,6 +52,9 @@ RESULT_LABELS = {"pending": _("pending"), "reached": _("consent reached"),
 # Resident topics: at most TOPIC_LIMIT per TOPIC_WINDOW seconds from one IP and one entrance.
 TOPIC_LIMIT = 5
 TOPIC_WINDOW = 600
+# Owner claims: at most CLAIM_MISSES claims that match no register row per user per window.
+CLAIM_MISSES = 5
+CLAIM_WINDOW = 24 * 3600
 
 
 def _int(value: Any, default: int = 1) -> int:
@@ -240,7 +248,7 @@ def topic_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
                                                   request.POST.getlist("departments")]))
     actions: dict[str, Callable[[], Any]] = {
         "comment": lambda: ts.add_comment(topic, actor=user, body=_post(request, "body"),
-                                          photo=request.FILES.get("photo"),
+                                          photos=request.FILES.getlist("photo"),
                                           mention_departments=depts),
         "claim": lambda: ts.claim_topic(topic, actor=user),
         "escalate": lambda: escalate_topic(topic, actor=user, reason=_post(request, "reason")),
@@ -258,6 +266,22 @@ def topic_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         return render(request, "council/topic.html", ctx, status=status)
 
     return _attempt(request, actions[what], again, reverse("council:topic", args=[topic.pk]))
+
+
+@require_GET
+@login_required
+@page_errors
+def comment_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment's photo, for whoever may see its topic, as the image type it was checked to
+    be (``core.photos.photo_response``)."""
+    comment = Comment.objects.filter(pk=pk).only("topic_id", "photo", "photo_type").first()
+    if comment is None:
+        raise Http404("照片不存在")
+    try:
+        ts.get_topic_for(request.user, comment.topic_id)
+    except (OutOfScope, Forbidden):
+        raise Http404("照片不存在") from None  # not even whether it exists
+    return photo_response(comment.photo, comment.photo_type)
 
 
 # --- meetings -------------------------------------------------------------------------------------
@@ -350,22 +374,59 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
 
 # --- consultations -------------------------------------------------------------------------------
 
+SOURCE_LABELS = {"online": _("online, by the owner"), "paper": _("paper ballot"),
+                 "proxy": _("by proxy")}
+CHOICE_LABELS = {"yes": _("yes"), "no": _("no"), "abstain": _("abstain"),
+                 "spoiled": _("spoiled")}
+
+
 def _consultation_context(request: HttpRequest, c: Consultation) -> dict[str, Any]:
+    manage = access.can_manage(request.user, c.council)
     ctx: dict[str, Any] = {"c": c, "council": c.council,
                            "result_label": RESULT_LABELS.get(c.result_status, c.result_status),
-                           "can_manage": access.can_manage(request.user, c.council)}
+                           "can_manage": manage, "can_see_council":
+                           access.can_see(request.user, c.council)}
     if c.kind == Consultation.Kind.CONSENT:
         ctx["members"] = list(c.consent_members.select_related("reply"))
-    else:
-        ballots: dict[int, list[Any]] = {}
-        for b in c.ballots.order_by("at"):
-            ballots.setdefault(b.household_id, []).append(b)
-        rows = []
-        for d in c.dwellings.select_related("household__entrance").order_by("household__room"):
-            d.ballot_list = ballots.get(d.household_id, [])
-            rows.append(d)
-        ctx["dwellings"] = rows
-        ctx["criteria"] = c.result.get("criteria", [])
+        return ctx
+    names = {o.owner_ref: (f"{o.name}（{o.owner_ref}）" if manage else mask_name(o.name)) for o in
+             DwellingOwner.objects.filter(household__in=c.dwellings.values("household_id"))}
+    ballots: dict[int, list[Any]] = {}
+    for b in c.ballots.select_related("cast_by_user", "entered_by").order_by("at", "pk"):
+        b.choice_label = CHOICE_LABELS.get(b.choice, b.choice)
+        b.source_label = SOURCE_LABELS.get(b.source, b.source)
+        b.signer = names.get(b.cast_by, b.cast_by)
+        ballots.setdefault(b.household_id, []).append(b)
+    rows = []
+    for d in c.dwellings.select_related("household__entrance").order_by("household__room"):
+        d.ballot_list = ballots.get(d.household_id, [])
+        d.owner_names = [names.get(o, o) for o in d.owners]
+        rows.append(d)
+    ctx["dwellings"] = rows
+    ctx["criteria"] = c.result.get("criteria", [])
+    proxies = list(c.proxies.select_related("holder_user", "granted_by_user", "recorded_by",
+                                            "revoked_by", "household").order_by("pk"))
+    for p in proxies:
+        p.granter = names.get(p.granted_by, p.granted_by)
+    mine = owners_svc.verified_households(request.user)
+    voted_online = {b.household_id for bl in ballots.values() for b in bl if b.source == "online"}
+    ctx.update(
+        proxies=proxies if manage else [p for p in proxies if
+                                        p.holder_user_id == request.user.pk
+                                        or p.household_id in mine],
+        my_dwellings=[d for d in rows if d.household_id in mine
+                      and d.household_id not in voted_online],
+        my_proxies=[p for p in proxies if p.holder_user_id == request.user.pk
+                    and not p.revoked and p.household_id not in
+                    {b.household_id for bl in ballots.values() for b in bl
+                     if b.source == "proxy"}],
+        mine=mine)
+    if not ctx["can_see_council"]:
+        # An owner from outside the council's area sees the tally and their own dwellings'
+        # ballots, not every neighbour's.
+        for d in rows:
+            if d.household_id not in mine:
+                d.ballot_list = []
     return ctx
 
 
@@ -377,24 +438,52 @@ def consultation_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "council/consultation.html", _consultation_context(request, c))
 
 
+def _holder_user(request: HttpRequest) -> Any:
+    from jiayuan.accounts.models import User
+
+    name = _post(request, "holder_username")
+    if not name:
+        return None
+    u = User.objects.filter(username=name, is_active=True).first()
+    if u is None:
+        raise ValidationFailed("找不到该受托人账号", details={"holder": [name]})
+    return u
+
+
 @require_POST
 @login_required
 @page_errors
 def consultation_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     c = cs.get_consultation_for(request.user, pk)
     user = request.user
+    household = _int(request.POST.get("household"), 0)
+
+    def revoke() -> Any:
+        proxy = c.proxies.filter(pk=_int(request.POST.get("proxy"), 0)).first()
+        if proxy is None:
+            raise ValidationFailed("委托不存在")
+        return cs.revoke_proxy(proxy, actor=user)
+
     actions: dict[str, Callable[[], Any]] = {
         "answer": lambda: cs.answer_consent(c, actor=user, member_key=_post(request, "member"),
                                             answer=_post(request, "answer")),
-        "ballot": lambda: cs.cast_ballot(c, actor=user,
-                                         household_id=_int(request.POST.get("household"), 0),
+        # staff key in a signed paper ballot (an owner's, or a proxy holder's)
+        "ballot": lambda: cs.cast_ballot(c, actor=user, household_id=household,
                                          choice=_post(request, "choice"),
                                          source=_post(request, "source") or "paper",
-                                         cast_by=_post(request, "cast_by")),
-        "proxy": lambda: cs.grant_proxy(c, actor=user,
-                                        household_id=_int(request.POST.get("household"), 0),
+                                         cast_by=_post(request, "cast_by"),
+                                         paper_number=_post(request, "paper_number")),
+        # the verified owner votes online; the form cannot say who the owner is
+        "vote": lambda: cs.cast_ballot(c, actor=user, household_id=household,
+                                       choice=_post(request, "choice"), source="online"),
+        # the holder of an active proxy votes online
+        "proxy_vote": lambda: cs.cast_ballot(c, actor=user, household_id=household,
+                                             choice=_post(request, "choice"), source="proxy"),
+        "proxy": lambda: cs.grant_proxy(c, actor=user, household_id=household,
                                         granted_by=_post(request, "granted_by"),
-                                        holder=_post(request, "holder")),
+                                        holder=_post(request, "holder"),
+                                        holder_user=_holder_user(request)),
+        "revoke_proxy": revoke,
         "close": lambda: cs.close_consultation(c, actor=user),
     }
     if what not in actions:
@@ -406,6 +495,123 @@ def consultation_action(request: HttpRequest, pk: int, what: str) -> HttpRespons
                       _consultation_context(request, fresh) | {"error": message}, status=status)
 
     return _attempt(request, actions[what], again, reverse("council:consultation", args=[c.pk]))
+
+
+# --- the owners' register and owner accounts ----------------------------------------------
+
+def _register_context(request: HttpRequest, council: Council) -> dict[str, Any]:
+    from jiayuan.registry.models import Entrance
+
+    return {"council": council, "rows": selectors.owner_register(council),
+            "waiting": selectors.owner_links(council, statuses=("requested",)),
+            "verified": selectors.owner_links(council, statuses=("verified",)),
+            "entrances": list(Entrance.objects.filter(
+                building__compound__neighbourhood_id=council.neighbourhood_id)
+                .select_related("building__compound").order_by("code")[:500]),
+            "form": {}}
+
+
+@require_GET
+@login_required
+@page_errors
+def owner_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owners' register of the council's neighbourhood and the owner claims to verify."""
+    council = selectors.council_for(request.user, pk)
+    access.require_manage(request.user, council)
+    return render(request, "council/owners.html", _register_context(request, council))
+
+
+def _household(council: Council, entrance_pk: Any, room: str) -> Any:
+    from jiayuan.registry.models import Household
+
+    h = Household.objects.filter(entrance_id=_int(entrance_pk, 0), room=room.strip(),
+                                 compound__neighbourhood_id=council.neighbourhood_id) \
+        .select_related("compound").first()
+    if h is None:
+        raise ValidationFailed("本居民区没有该门牌和房号的住户", details={"room": [room]})
+    return h
+
+
+@require_POST
+@login_required
+@page_errors
+def owner_register_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    council = selectors.council_for(request.user, pk)
+    access.require_manage(request.user, council)
+    user = request.user
+
+    def link() -> Any:
+        from jiayuan.council.models import OwnerLink
+
+        row = OwnerLink.objects.filter(
+            pk=_int(request.POST.get("link"), 0),
+            owner__household__compound__neighbourhood_id=council.neighbourhood_id).first()
+        if row is None:
+            raise ValidationFailed("认证申请不存在")
+        return row
+
+    actions: dict[str, Callable[[], Any]] = {
+        "add": lambda: owners_svc.add_register_entry(
+            actor=user, household=_household(council, request.POST.get("entrance"),
+                                             _post(request, "room")),
+            name=_post(request, "name"), id_last4=_post(request, "id_last4"),
+            phone=_post(request, "phone")),
+        "verify": lambda: owners_svc.decide_owner_link(link=link(), actor=user, approve=True,
+                                                       note=_post(request, "note")),
+        "reject": lambda: owners_svc.decide_owner_link(link=link(), actor=user, approve=False,
+                                                       note=_post(request, "note")),
+        "revoke": lambda: owners_svc.revoke_owner_link(link=link(), actor=user,
+                                                       note=_post(request, "note")),
+    }
+    if what not in actions:
+        raise ValidationFailed("未知操作")
+
+    def again(message: str, status: int) -> HttpResponse:
+        ctx = _register_context(request, council) | {
+            "error": message, "form": {k: _post(request, k) for k in
+                                       ("entrance", "room", "name", "phone")}}
+        return render(request, "council/owners.html", ctx, status=status)
+
+    return _attempt(request, actions[what], again, reverse("council:owners", args=[council.pk]))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_errors
+def owner_claim(request: HttpRequest, token: str) -> HttpResponse:
+    """From the home code of their entrance, a logged-in resident claims to be a registered
+    owner of a dwelling there; the neighbourhood's staff verify the claim before it counts."""
+    entrance = entrance_by_home_code(token)
+    ctx: dict[str, Any] = {"entrance": entrance, "token": token, "error": "", "done": None,
+                           "form": {}}
+    status = 200
+    misses = f"council:owner_claim:misses:{request.user.pk}"
+    if request.method == "POST" and int(cache.get(misses) or 0) >= CLAIM_MISSES:
+        # The page must not become an oracle for a neighbour's name and ID digits.
+        ctx["error"], status = (f"核对失败次数过多，请 {CLAIM_WINDOW // 3600} 小时后再试，"
+                                "或携带证件到居委会办理。"), 429
+    elif request.method == "POST":
+        ctx["form"] = {"room": _post(request, "room"), "name": _post(request, "name")}
+        from jiayuan.registry.models import Household
+
+        h = Household.objects.filter(entrance=entrance, room=_post(request, "room")) \
+            .select_related("compound").first()
+        try:
+            if h is None:
+                raise ValidationFailed("与业主名册登记的信息不符，请核对或联系居委会")
+            ctx["done"] = owners_svc.request_owner_link(
+                user=request.user, household=h, name=_post(request, "name"),
+                id_last4=_post(request, "id_last4"))
+        except DomainError as exc:
+            ctx["error"], status = exc.message, exc.status
+            if status == 422 and not cache.add(misses, 1, CLAIM_WINDOW):
+                try:
+                    cache.incr(misses)
+                except ValueError:
+                    cache.set(misses, 1, CLAIM_WINDOW)
+    ctx["links"] = selectors.links_of(request.user)
+    ctx["votes"] = selectors.open_votes_of(request.user)
+    return render(request, "council/owner_claim.html", ctx, status=status)
 
 
 # --- projects -------------------------------------------------------------------------------------

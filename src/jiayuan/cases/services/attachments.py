@@ -1,10 +1,10 @@
 """Photos on cases, and the writes that carry them: a home-code report, a reporter's note, a
 staff action with photos (a handling report).
 
-Photos are checked by their first bytes (magic numbers), not by the name or the browser's
-claimed type: only JPEG and PNG, at most :data:`MAX_PHOTOS` per submission, each at most
-:data:`MAX_BYTES`. Every check runs before anything is written, so a refused upload changes
-nothing.
+Photos are checked by ``jiayuan.core.photos.check_photos`` (shared with the council): by their
+first bytes (magic numbers), not by the name or the browser's claimed type; only JPEG and PNG,
+at most three per submission, each at most 5 MB. Every check runs before anything is written,
+so a refused upload changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -23,58 +22,15 @@ from jiayuan.cases.services.intake import open_case
 from jiayuan.cases.services.notes import append_note
 from jiayuan.cases.services.transitions import act
 from jiayuan.core.errors import NotFound, ValidationFailed
-
-MAX_PHOTOS = 3
-MAX_BYTES = 5 * 1024 * 1024
-MAX_NOTE = 1000
-MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+from jiayuan.core.photos import (  # noqa: F401 - MAX_BYTES, MAX_PHOTOS, sniff: re-exported
+    MAX_BYTES,
+    MAX_PHOTOS,
+    Photo,
+    check_photos,
+    sniff,
 )
 
-
-@dataclass(frozen=True)
-class Photo:
-    """A checked photo: its bytes, its sniffed type and a safe file name."""
-
-    data: bytes
-    content_type: str
-    name: str
-
-
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """``(content_type, extension)`` of a JPEG or PNG by its first bytes; ``None`` otherwise."""
-    for magic, content_type, ext in MAGIC:
-        if head.startswith(magic):
-            return content_type, ext
-    return None
-
-
-def check_photos(files: Sequence[Any]) -> list[Photo]:
-    """Read and check uploaded files (Django ``UploadedFile`` or anything with ``read()``).
-
-    Refuses (``ValidationFailed``) more than three files, an empty file, a file over 5 MB, or a
-    file that is not JPEG or PNG by its magic bytes, whatever its name says.
-    """
-    files = [f for f in files if f is not None]
-    if len(files) > MAX_PHOTOS:
-        raise ValidationFailed(f"最多上传 {MAX_PHOTOS} 张照片", details={"photos": ["过多"]})
-    photos: list[Photo] = []
-    for i, f in enumerate(files, start=1):
-        size = getattr(f, "size", None)
-        if size is not None and size > MAX_BYTES:
-            raise ValidationFailed(f"第 {i} 张照片超过 5 MB", details={"photos": ["过大"]})
-        data = f.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            raise ValidationFailed(f"第 {i} 张照片超过 5 MB", details={"photos": ["过大"]})
-        if not data:
-            raise ValidationFailed(f"第 {i} 张照片是空文件", details={"photos": ["为空"]})
-        kind = sniff(data[:8])
-        if kind is None:
-            raise ValidationFailed(f"第 {i} 个文件不是 JPEG 或 PNG 照片",
-                                   details={"photos": ["格式不支持"]})
-        photos.append(Photo(data=data, content_type=kind[0], name=f"photo{i}.{kind[1]}"))
-    return photos
+MAX_NOTE = 1000
 
 
 def _store(case: Case, photos: Sequence[Photo], *, event: CaseEvent | None,

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jiayuan.core.errors import NotFound, ValidationFailed
+from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
 from jiayuan.council import access
 from jiayuan.council.models import (
     ConsentMember,
@@ -32,6 +32,7 @@ from jiayuan.council.models import (
 from jiayuan.council.rules import consent as cr
 from jiayuan.council.rules import owners as ow
 from jiayuan.council.rules.exact import Bound, canonical_json
+from jiayuan.council.services import owners as owners_svc
 from jiayuan.council.services.topics import _system
 from jiayuan.registry.models import Compound, Household
 
@@ -171,43 +172,140 @@ def _vote_or_404(c: Consultation) -> Consultation:
     return c
 
 
-@transaction.atomic
-def grant_proxy(c: Consultation, *, actor: Any, household_id: int, granted_by: str,
-                holder: str) -> VoteProxy:
-    access.require_manage(actor, c.council)
-    c = _vote_or_404(c)
+def _dwelling(c: Consultation, household_id: int) -> VoteDwelling:
     d = VoteDwelling.objects.filter(consultation=c, household_id=household_id).first()
     if d is None:
         raise ow.CouncilRuleError("not_in_electorate", details={"dwelling": str(household_id)})
-    if granted_by not in d.owners:
-        raise ow.CouncilRuleError("not_an_owner", "委托人不是该专有部分的登记业主",
-                                  details={"granted_by": granted_by})
-    if not holder.strip():
-        raise ValidationFailed("受托人不能为空", details={"holder": ["必填"]})
-    return VoteProxy.objects.create(consultation=c, household_id=household_id,
-                                    granted_by=granted_by, holder=holder.strip()[:40])
+    return d
+
+
+def _holder_ref(user: Any) -> str:
+    name = str(user.username)
+    return name if len(name) <= 40 else f"user:{user.pk}"
+
+
+@transaction.atomic
+def grant_proxy(c: Consultation, *, actor: Any, household_id: int, holder: str = "",
+                holder_user: Any = None, granted_by: str = "") -> VoteProxy:
+    """A proxy for one dwelling in this vote. Either the owner grants it online from their
+    verified account (``granted_by`` is then their register identity, whatever was asked)
+    to another account, ``holder_user``; or staff of the neighbourhood record a signed proxy
+    form, naming the granting owner (``granted_by``, a register identity of the dwelling) and
+    the holder. Refuses anyone else (a property company, an unverified account), an owner
+    who is not an owner of that dwelling, and a proxy to oneself."""
+    c = _vote_or_404(c)
+    d = _dwelling(c, household_id)
+    own_ref = owners_svc.verified_owner_ref(actor, household_id)
+    now = timezone.now()
+    if own_ref is not None and own_ref in d.owners:
+        if holder_user is None or not getattr(holder_user, "is_active", False):
+            raise ValidationFailed("请填写受托人的账号", details={"holder": ["必填"]})
+        if holder_user.pk == actor.pk:
+            raise ValidationFailed("不能委托给自己", details={"holder": ["无效"]})
+        proxy = VoteProxy.objects.create(
+            consultation=c, household_id=household_id, granted_by=own_ref,
+            holder=_holder_ref(holder_user), holder_user=holder_user, granted_by_user=actor,
+            granted_at=now)
+    else:
+        access.require_manage(actor, c.council)
+        if granted_by not in d.owners:
+            raise ow.CouncilRuleError("not_an_owner", "委托人不是该专有部分的登记业主",
+                                      details={"granted_by": granted_by})
+        name = (holder_user.username if holder_user is not None else holder).strip()
+        if not name:
+            raise ValidationFailed("受托人不能为空", details={"holder": ["必填"]})
+        proxy = VoteProxy.objects.create(
+            consultation=c, household_id=household_id, granted_by=granted_by,
+            holder=_holder_ref(holder_user) if holder_user is not None else name[:40],
+            holder_user=holder_user, recorded_by=actor, granted_at=now)
+    owners_svc.record("proxy_granted", actor=actor, consultation=c, household_id=household_id,
+                      at=now, granted_by=proxy.granted_by, holder=proxy.holder,
+                      online=proxy.granted_by_user_id is not None)
+    return proxy
+
+
+@transaction.atomic
+def revoke_proxy(proxy: VoteProxy, *, actor: Any) -> VoteProxy:
+    """The granting owner (from their verified account) or staff of the neighbourhood revoke
+    a proxy that has not voted yet."""
+    c = _vote_or_404(proxy.consultation)
+    proxy = VoteProxy.objects.select_for_update().get(pk=proxy.pk)
+    if proxy.revoked:
+        raise ValidationFailed("该委托已撤销")
+    own_ref = owners_svc.verified_owner_ref(actor, proxy.household_id)
+    if own_ref != proxy.granted_by and not access.can_manage(actor, c.council):
+        raise Forbidden("只有委托人本人或本居民区工作人员可以撤销委托")
+    if VoteBallot.objects.filter(consultation=c, household_id=proxy.household_id,
+                                 source="proxy", cast_by=proxy.holder).exists():
+        raise ValidationFailed("受托人已投票，委托不能再撤销")
+    now = timezone.now()
+    proxy.revoked, proxy.revoked_by, proxy.revoked_at = True, actor, now
+    proxy.save(update_fields=["revoked", "revoked_by", "revoked_at"])
+    owners_svc.record("proxy_revoked", actor=actor, consultation=c,
+                      household_id=proxy.household_id, at=now, holder=proxy.holder)
+    recount(c)
+    return proxy
+
+
+PAPER_NUMBER_MAX = 40
 
 
 @transaction.atomic
 def cast_ballot(c: Consultation, *, actor: Any, household_id: int, choice: str, source: str,
-                cast_by: str) -> Consultation:
-    """Record one ballot (online by an owner, a paper ballot keyed in by staff, or a proxy's);
-    the engine recounts at once and a ballot it refuses is not kept."""
-    access.require_see(actor, c.council)
+                cast_by: str = "", paper_number: str = "") -> Consultation:
+    """Record one ballot; the engine recounts at once and a ballot it refuses is not kept.
+
+    * ``online``: only by the logged-in owner of that dwelling, through a link the
+      neighbourhood verified; ``cast_by`` is their register identity (any value given is
+      ignored).
+    * ``proxy`` cast online: only by the account holding an active proxy for that dwelling.
+    * ``paper`` (and a proxy's paper ballot): only staff of the neighbourhood (the council's
+      managers), who name the signing owner (``cast_by``) or holder and the paper's number;
+      they are recorded as ``entered_by``.
+
+    Refuses anyone else (``Forbidden``), a missing or repeated paper number, and everything
+    the engine refuses."""
     c = _vote_or_404(c)
-    if source in ("paper", "proxy"):
+    _dwelling(c, household_id)
+    cast_by_user = entered_by = None
+    paper_number = (paper_number or "").strip()
+    if source == "online":
+        ref = owners_svc.verified_owner_ref(actor, household_id)
+        if ref is None:
+            raise Forbidden("只有经居委会核验的本户业主本人可以在线投票")
+        cast_by, cast_by_user, paper_number = ref, actor, ""
+    elif source == "proxy" and not paper_number:
+        proxy = VoteProxy.objects.filter(consultation=c, household_id=household_id,
+                                         holder_user=actor, revoked=False).first() \
+            if getattr(actor, "is_authenticated", False) else None
+        if proxy is None:
+            raise Forbidden("只有持有该户有效委托的受托人可以代为投票")
+        cast_by, cast_by_user = proxy.holder, actor
+    elif source in ("paper", "proxy"):
         access.require_manage(actor, c.council)
-    if not VoteDwelling.objects.filter(consultation=c, household_id=household_id).exists():
-        raise ow.CouncilRuleError("not_in_electorate", details={"dwelling": str(household_id)})
+        if not paper_number or len(paper_number) > PAPER_NUMBER_MAX:
+            raise ValidationFailed("请填写纸质表决票编号", details={"paper_number": ["必填"]})
+        if VoteBallot.objects.filter(consultation=c, paper_number=paper_number).exists():
+            raise ValidationFailed(f"编号为“{paper_number}”的表决票已录入",
+                                   details={"paper_number": ["重复"]})
+        cast_by = (cast_by or "").strip()
+        if not cast_by:
+            raise ValidationFailed("请填写签名的业主或受托人", details={"cast_by": ["必填"]})
+        entered_by = actor
+    else:
+        raise ow.CouncilRuleError("unknown_source", details={"source": str(source)})
     if VoteBallot.objects.filter(consultation=c, household_id=household_id,
                                  source=source).exists():
         raise ow.CouncilRuleError("duplicate_ballot", details={"dwelling": str(household_id),
                                                                "source": source})
+    now = timezone.now()
     VoteBallot.objects.create(consultation=c, household_id=household_id, choice=choice,
-                              source=source, cast_by=cast_by,
-                              entered_by=actor if source == "paper" else None,
-                              at=timezone.now())
-    return recount(c)
+                              source=source, cast_by=cast_by[:40], cast_by_user=cast_by_user,
+                              entered_by=entered_by, paper_number=paper_number, at=now)
+    c = recount(c)
+    owners_svc.record("ballot_cast", actor=actor, consultation=c, household_id=household_id,
+                      at=now, source=source, cast_by=cast_by[:40], paper_number=paper_number)
+    return c
 
 
 # --- counting ---------------------------------------------------------------------------------
@@ -282,9 +380,24 @@ def close_consultation(c: Consultation, *, actor: Any) -> Consultation:
     return c
 
 
+def takes_part(user: Any, c: Consultation) -> bool:
+    """Whether ``user`` votes in ``c`` as a verified owner of one of its dwellings or as the
+    holder of an active proxy for one."""
+    if c.kind != Consultation.Kind.OWNERS_VOTE or not getattr(user, "is_authenticated", False):
+        return False
+    mine = owners_svc.verified_households(user)
+    if mine and VoteDwelling.objects.filter(consultation=c, household_id__in=mine).exists():
+        return True
+    return VoteProxy.objects.filter(consultation=c, holder_user=user, revoked=False).exists()
+
+
 def get_consultation_for(user: Any, pk: int) -> Consultation:
+    """A consultation for whoever may see its council, or votes in it (a verified owner of
+    one of its dwellings, a proxy holder)."""
     c = Consultation.objects.select_related("council", "topic").filter(pk=pk).first()
     if c is None:
         raise NotFound("征询或表决不存在")
+    if access.can_see(user, c.council) or takes_part(user, c):
+        return c
     access.require_see(user, c.council)
     return c

@@ -25,13 +25,17 @@ def _send(user: Any, message: str) -> None:
 
 def queue(users: list[Any], topic: Any, *, comment: Any = None, reason: str = "mention",
           message: str, now: dt.datetime | None = None) -> int:
-    """Record a notice for each user; deliver at once unless the user heard about this topic
-    within the hour. Returns how many were delivered now."""
+    """Record a notice for each user who may see the topic (its council's area, or a member);
+    deliver at once unless the user heard about this topic within the hour. Nobody else is
+    told anything, not even the title. Returns how many were delivered now."""
+    from jiayuan.council import access
     from jiayuan.council.models import Notice
 
     now = now or timezone.now()
     sent = 0
     for user in {u.pk: u for u in users}.values():
+        if not access.can_see(user, topic.council):
+            continue
         recent = Notice.objects.filter(user=user, topic=topic,
                                        delivered_at__gte=now - QUIET).exists()
         notice = Notice.objects.create(user=user, topic=topic, comment=comment, reason=reason,
@@ -51,10 +55,22 @@ def deliver_digest(now: dt.datetime | None = None) -> int:
 
     now = now or timezone.now()
     pending = (Notice.objects.select_for_update().filter(delivered_at__isnull=True)
-               .select_related("user", "topic"))
+               .select_related("user", "topic__council"))
     by_user: dict[int, list[Any]] = defaultdict(list)
     for n in pending:
         by_user[n.user_id].append(n)
+    from jiayuan.council import access
+
+    for uid, waiting in list(by_user.items()):
+        # Who lost access since the notice was queued hears nothing more about those topics.
+        seen = [n for n in waiting if access.can_see(n.user, n.topic.council)]
+        if len(seen) != len(waiting):
+            Notice.objects.filter(pk__in=[n.pk for n in waiting if n not in seen]) \
+                .update(delivered_at=now)
+        if seen:
+            by_user[uid] = seen
+        else:
+            del by_user[uid]
     for notices in by_user.values():
         titles = sorted({n.topic.title for n in notices})
         shown = "、".join(f"“{t}”" for t in titles[:3]) + ("等" if len(titles) > 3 else "")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from jiayuan.core.errors import NotFound, ValidationFailed
+from jiayuan.core.photos import check_photos
 from jiayuan.council import access
 from jiayuan.council import progress as pg
 from jiayuan.council.models import (
@@ -209,14 +211,17 @@ def reject_grant(grant: SelfGovernanceGrant, *, actor: Any, reason: str) -> Self
 def spend(grant: SelfGovernanceGrant, *, actor: Any, amount: Any, receipt: str, note: str = "",
           receipt_file: Any = None) -> SelfGovernanceGrant:
     """Spend on an approved grant against a receipt; refused (``overspend``) if the grant's
-    balance would go below zero."""
+    balance would go below zero. ``receipt_file``: a JPEG or PNG photo of the receipt, checked by
+    its bytes (``core.photos``) before anything is written and stored under a name of ours."""
     access.require_manage(actor, grant.project.council)
+    checked = check_photos([receipt_file], limit=1)
     entry = LedgerEntry(fund=grant.fund, grant=grant, kind="spend", amount=money(amount),
                         receipt=(receipt or "").strip()[:60], note=note.strip()[:200],
                         by=actor.username, at=timezone.now())
     _append(grant.fund, entry)
-    if receipt_file is not None:
-        entry.receipt_file.save(getattr(receipt_file, "name", "receipt"), receipt_file)
+    for photo in checked:
+        entry.receipt_file.save(f"receipt.{photo.name.rsplit('.', 1)[-1]}",
+                                ContentFile(photo.data))
     grant.refresh_from_db()
     return grant
 

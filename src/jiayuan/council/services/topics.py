@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from jiayuan.accounts.models import User
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
+from jiayuan.core.photos import check_photos
 from jiayuan.council import access
 from jiayuan.council.models import (
     Comment,
@@ -150,46 +153,73 @@ def get_topic_for(user: Any, pk: int) -> Topic:
     return topic
 
 
+def _may_see(council: Council, users: list[Any]) -> list[Any]:
+    """Those of ``users`` who may see ``council``'s topics (area scope or membership)."""
+    return [u for u in users if access.can_see(u, council)]
+
+
 def resolve_mentions(council: Council, text: str) -> tuple[list[Any], list[Department]]:
-    """Users and departments named with @ (username, display name, department code or name)."""
+    """Users and departments named with @ (username, display name, department code or name)
+    who may see the council's topics. A name that matches nobody who may see them is plain
+    text, exactly like a name that matches nobody: the writer learns nothing about people
+    outside the area, and they learn nothing (not even the title) about the topic."""
     users: dict[int, Any] = {}
     depts: dict[int, Department] = {}
     for token in MENTION_RE.findall(text or ""):
-        u = User.objects.filter(Q(username=token) | Q(display_name=token), is_active=True).first()
-        if u is not None:
-            users[u.pk] = u
+        candidates = list(User.objects.filter(Q(username=token) | Q(display_name=token),
+                                              is_active=True).order_by("pk")[:50])
+        visible = _may_see(council, candidates)
+        if visible:
+            users[visible[0].pk] = visible[0]
             continue
-        d = Department.objects.filter(Q(code=token) | Q(name=token)).first()
-        if d is not None:
-            depts[d.pk] = d
+        for d in Department.objects.filter(Q(code=token) | Q(name=token)).order_by("pk")[:10]:
+            if department_contacts(council, d):
+                depts[d.pk] = d
+                break
     return list(users.values()), list(depts.values())
 
 
 def department_contacts(council: Council, department: Department) -> list[Any]:
     """Who hears a department's @mention here: its liaison for this neighbourhood and the
-    council members who represent it; failing both, its staff."""
+    council members who represent it; failing both, its staff. Only those who may see the
+    council's topics: a department none of whose people may see them cannot be mentioned."""
     users = [li.user for li in Liaison.objects.filter(
         department=department, neighbourhood_id=council.neighbourhood_id,
-        user__isnull=False).select_related("user")]
+        user__isnull=False, user__is_active=True).select_related("user")]
     users += [m.user for m in CouncilMember.objects.filter(
-        council=council, department=department, user__isnull=False, active=True)
-        .select_related("user")]
+        council=council, department=department, user__isnull=False, active=True,
+        user__is_active=True).select_related("user")]
+    users = _may_see(council, users)
     if not users:
-        users = list(User.objects.filter(department=department, is_active=True)[:20])
+        users = _may_see(council, list(User.objects.filter(department=department,
+                                                           is_active=True).order_by("pk")[:200]))[:20]
     return users
 
 
+def _refuse_invisible(council: Council, users: list[Any], depts: list[Department]) -> None:
+    """Refuse (``ValidationFailed``, nothing written) an explicit mention of a person or a
+    department that may not see the topic."""
+    bad = [str(u) for u in users if not access.can_see(u, council)]
+    bad += [d.name for d in depts if not department_contacts(council, d)]
+    if bad:
+        raise ValidationFailed("只能@有权查看本议题的人员或部门：" + "、".join(bad[:10]),
+                               details={"mentions": bad[:10]})
+
+
 @transaction.atomic
-def add_comment(topic: Topic, *, actor: Any, body: str, photo: Any = None,
+def add_comment(topic: Topic, *, actor: Any, body: str, photos: Sequence[Any] = (),
                 mention_users: list[Any] | None = None,
                 mention_departments: list[Department] | None = None) -> Comment:
     """Add a comment; everyone @mentioned (people, or a department's contacts) is notified —
-    at most once an hour per topic, the rest goes into the digest — and may claim the topic."""
+    at most once an hour per topic, the rest goes into the digest — and may claim the topic.
+    ``photos``: at most one JPEG or PNG, checked by its bytes (``core.photos``) and stored under
+    a name of ours. Refuses (``ValidationFailed``, nothing written) any other file, an empty
+    comment, and a mention of someone who may not see the topic."""
     access.require_take_part(actor, topic.council)
     body = _text(body, "body", "留言", MAX_BODY, required=True)
-    if photo is not None and getattr(photo, "size", 0) > 5 * 1024 * 1024:
-        raise ValidationFailed("照片不能超过 5 MB", details={"photo": ["过大"]})
+    checked = check_photos(photos, limit=1)
     now = timezone.now()
+    _refuse_invisible(topic.council, list(mention_users or ()), list(mention_departments or ()))
     users, depts = resolve_mentions(topic.council, body)
     for u in mention_users or ():
         if u.pk not in {x.pk for x in users}:
@@ -199,8 +229,10 @@ def add_comment(topic: Topic, *, actor: Any, body: str, photo: Any = None,
             depts.append(d)
     comment = Comment.objects.create(topic=topic, author=actor, author_name=str(actor)[:60],
                                      body=body, created_at=now)
-    if photo is not None:
-        comment.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=True)
+    for photo in checked:
+        comment.photo_type = photo.content_type
+        comment.photo.save(photo.name, ContentFile(photo.data), save=False)
+        comment.save(update_fields=["photo", "photo_type"])
     Mention.objects.bulk_create(
         [Mention(comment=comment, topic=topic, user=u) for u in users]
         + [Mention(comment=comment, topic=topic, department=d) for d in depts])

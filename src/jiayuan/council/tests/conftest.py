@@ -49,6 +49,7 @@ def flats(env):
         h = Household.objects.create(entrance=env.entrance, compound=env.compound, room=room,
                                      floor_area_m2=Decimal(area))
         for o in owners:
-            DwellingOwner.objects.create(household=h, owner_ref=o, name=f"业主{o}")
+            DwellingOwner.objects.create(household=h, owner_ref=o, name=f"业主{o}",
+                                         id_last4="1234")
         rows[room] = h
     return rows

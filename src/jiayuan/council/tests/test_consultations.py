@@ -12,6 +12,7 @@ from jiayuan.council.models import ConsentReply, Consultation, VoteBallot, VoteD
 from jiayuan.council.rules import CouncilRuleError
 from jiayuan.council.rules import owners as ow
 from jiayuan.council.services import consultations as cs
+from jiayuan.council.services import owners
 
 TENANTS = [(f"T{i:02d}", f"{i}号承租户") for i in range(1, 14)]
 
@@ -69,7 +70,7 @@ def _ballots(env, c, flats, choices):
     owner = {"101": "A", "102": "B", "103": "C", "104": "D"}
     for room, choice in choices.items():
         c = cs.cast_ballot(c, actor=env.staff, household_id=flats[room].pk, choice=choice,
-                           source="paper", cast_by=owner[room])
+                           source="paper", cast_by=owner[room], paper_number=f"P-{room}")
     return c
 
 
@@ -121,33 +122,37 @@ def test_a_proxy_counts_only_with_a_valid_proxy_and_an_own_ballot_beats_it(env, 
     h = flats["102"].pk
     with pytest.raises(CouncilRuleError) as err:
         cs.cast_ballot(c, actor=env.staff, household_id=h, choice="yes", source="proxy",
-                       cast_by="H")
+                       cast_by="H", paper_number="X-1")
     assert err.value.code == "invalid_proxy"
     assert not VoteBallot.objects.exists()  # the refused ballot was not kept
     with pytest.raises(CouncilRuleError):
         cs.grant_proxy(c, actor=env.staff, household_id=h, granted_by="A", holder="H")
     cs.grant_proxy(c, actor=env.staff, household_id=h, granted_by="B", holder="H")
     c = cs.cast_ballot(c, actor=env.staff, household_id=h, choice="yes", source="proxy",
-                       cast_by="H")
+                       cast_by="H", paper_number="X-1")
     assert c.result["by_source"]["proxy"] == 1
     c = cs.cast_ballot(c, actor=env.staff, household_id=h, choice="no", source="paper",
-                       cast_by="B")
+                       cast_by="B", paper_number="P-2")
     assert c.result["superseded_proxy_ballots"] == [str(h)]
     assert c.result["no"]["dwellings"] == 1 and c.result["yes"]["dwellings"] == 0
 
 
-def test_conflicting_own_ballots_are_refused_and_not_kept(env, flats):
+def test_conflicting_own_ballots_are_refused_and_not_kept(env, flats, make_user):
     c = _vote(env, "covenant")
     h = flats["101"].pk
-    cs.cast_ballot(c, actor=env.staff, household_id=h, choice="yes", source="paper", cast_by="A")
+    owner = make_user("owner_a", "resident")
+    link = owners.request_owner_link(user=owner, household=flats["101"], name="业主A",
+                                     id_last4="1234")
+    owners.decide_owner_link(link=link, actor=env.staff, approve=True)
+    cs.cast_ballot(c, actor=env.staff, household_id=h, choice="yes", source="paper", cast_by="A",
+                   paper_number="P-1")
     with pytest.raises(CouncilRuleError) as err:
-        cs.cast_ballot(c, actor=env.staff, household_id=h, choice="no", source="online",
-                       cast_by="A")
+        cs.cast_ballot(c, actor=owner, household_id=h, choice="no", source="online")
     assert err.value.code == "conflicting_ballots"
     assert VoteBallot.objects.count() == 1
     with pytest.raises(CouncilRuleError):
         cs.cast_ballot(c, actor=env.staff, household_id=h, choice="yes", source="paper",
-                       cast_by="A")
+                       cast_by="A", paper_number="P-2")
 
 
 def test_the_stored_result_is_what_the_engine_gives_again(env, flats):

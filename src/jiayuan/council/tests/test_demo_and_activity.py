@@ -73,7 +73,7 @@ def test_activity_by_compound_counts_by_hand(env, flats):
     vote = cs.open_owners_vote(env.council, actor=env.staff, title="v", matter="covenant",
                                scope="compound", scope_code=env.compound.code)
     cs.cast_ballot(vote, actor=env.staff, household_id=flats["101"].pk, choice="yes",
-                   source="paper", cast_by="A")
+                   source="paper", cast_by="A", paper_number="P-001")
     p = ps.create_project(env.council, actor=env.staff, title="p", compound=env.compound)
     ps.credit_fund(env.council, actor=env.staff, amount="500")
     g = ps.approve_grant(ps.apply_grant(p, actor=env.staff, amount="300"), actor=env.staff,
@@ -85,3 +85,27 @@ def test_activity_by_compound_counts_by_hand(env, flats):
                    "consultation_participants": 1, "consultation_eligible": 4,
                    "funds_spent": Decimal("120.50")}
     assert activity_by_compound(end, end + dt.timedelta(days=1)) == {}
+
+
+def test_demo_votes_name_who_cast_or_entered_every_ballot(tiny, make_user):
+    from jiayuan.council.models import OwnerLink, VoteBallot
+
+    _dwellings(tiny)
+    staff = make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
+    admin = make_user("admin", "admin")
+    resident = make_user("resident", "resident")
+    demo.generate_councils(7, end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), votes_every=3)
+    ballots = list(VoteBallot.objects.select_related("consultation__council"))
+    assert ballots
+    for b in ballots:
+        if b.source == "paper":
+            expected = staff if b.consultation.council.neighbourhood_id == \
+                tiny.neighbourhoods["S1N1"].pk else admin
+            assert b.entered_by == expected and b.paper_number
+        else:
+            assert b.source == "online" and b.cast_by_user == resident
+            assert OwnerLink.objects.get(user=resident, status="verified").owner.owner_ref \
+                == b.cast_by
+    assert sum(b.source == "online" for b in ballots) == 1
+    for c in Consultation.objects.filter(kind="owners_vote"):
+        assert ow.decide(**cs.vote_inputs(c)).digest == c.result_digest

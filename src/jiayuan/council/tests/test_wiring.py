@@ -60,5 +60,6 @@ def test_a_comment_with_a_photo(env, client, settings, tmp_path):
                     {"body": "见照片", "photo": photo})
     assert r.status_code == 302
     c = Comment.objects.get(topic=t, kind="comment")
-    assert c.photo.name.startswith("council/comments/")
-    assert c.photo.url in client.get(reverse("council:topic", args=[t.pk])).content.decode()
+    assert c.photo.name.startswith("council/comments/") and c.photo_type == "image/png"
+    page = client.get(reverse("council:topic", args=[t.pk])).content.decode()
+    assert reverse("council:comment_photo", args=[c.pk]) in page and c.photo.url not in page
