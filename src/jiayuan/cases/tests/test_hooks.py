@@ -63,7 +63,9 @@ def test_observers_hear_committed_steps_of_their_own_cases_only(tiny, make_user,
     act(case=mine, user=staff, kind="accept")
     act(case=other, user=staff, kind="accept")
     add_note(mine, text="理事会已知悉", actor_role="system")
-    assert seen == [("test.thing:1", "accept", "accepted"),
+    assert seen == [("test.thing:1", "report", "reported"),
+                    ("test.thing:1", "route", "reported"),
+                    ("test.thing:1", "accept", "accepted"),
                     ("test.thing:1", "note", "accepted")]
 
 
