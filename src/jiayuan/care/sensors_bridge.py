@@ -73,7 +73,7 @@ def on_alarm_case_event(case: Any, event: Any) -> None:
     from jiayuan.sensors.models import Alarm
 
     _, ident = source_of(case.source_ref)
-    if not ident.isdigit():
+    if not ident.isdigit() or event.action == "route":  # routing tells care nothing new
         return
     alarm = Alarm.objects.select_related("device").filter(pk=int(ident)).first()
     if alarm is not None:

@@ -75,6 +75,8 @@ def test_an_observer_is_not_told_of_a_step_that_rolled_back(tiny, make_user, see
     staff = make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
     case, _ = open_case(channel="council", description="问题", lng=121.425, lat=31.15,
                         source_ref="test.thing:2")
+    assert [action for _, action, _ in seen] == ["report", "route"]
+    seen.clear()
     with pytest.raises(RuntimeError), transaction.atomic():
         act(case=case, user=staff, kind="accept")
         raise RuntimeError
