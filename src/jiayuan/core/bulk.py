@@ -9,6 +9,10 @@ events that was a fifth of intake's CPU. ``COPY`` hands the values to psycopg's 
 The rows are prepared as ``bulk_create`` prepares them: each field's ``pre_save`` (so
 ``auto_now`` and ``auto_now_add`` are set) and ``get_db_prep_save``; afterwards the instances
 count as saved.
+
+``copy_rows`` is the same ``COPY`` for plain rows of values (no instances, no preparation, the
+primary key from the table's default): what the case history's writer
+(``cases.events.record_many``) hands it for a batch intake or an SLA sweep.
 """
 
 from __future__ import annotations
