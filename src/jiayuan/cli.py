@@ -7,6 +7,8 @@
     jiayuan import FILE [--sheet KIND] [--crs gcj02]  registry from .xlsx/.csv
     jiayuan export FILE                               registry to .xlsx (or a folder of .csv)
     jiayuan cases measures rebuild|refresh            the case measures' monthly roll-up
+    jiayuan calendar import FILE | show YEAR          the working calendar (holidays, 调休)
+    jiayuan rental check ROOMS --out RESULT           rental-housing rules, per unit (stores nothing)
     jiayuan createuser USERNAME --role ROLE --area CODE …
     jiayuan migrate | shell | check | …               any Django management command
 """

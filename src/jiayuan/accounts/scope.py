@@ -82,11 +82,15 @@ class AreaScope:
         """Within the scope or one of its ancestors."""
         return self.covers(path) or any(p.startswith(path) for p in self.paths)
 
-    def require(self, obj_or_path: Any) -> None:
-        """Refuse (``OutOfScope``) unless the object lies within the scope."""
+    def require(self, obj_or_path: Any, *, missing: str | None = None) -> None:
+        """Refuse (``OutOfScope``) unless the object lies within the scope.
+
+        ``missing`` is the message the caller gives when no such object exists: an object
+        outside the scope must read exactly like a missing one (same status, code, message).
+        """
         path = obj_or_path if isinstance(obj_or_path, str) else obj_or_path.path
         if not self.covers(path):
-            raise OutOfScope()
+            raise OutOfScope(missing)
 
 
 def ancestors_of(path: str) -> list[str]:

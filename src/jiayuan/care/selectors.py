@@ -37,7 +37,7 @@ def get_elder(scope: AreaScope, pk: int) -> ElderLivingAlone:
         "neighbourhood", "entrance", "household", "visitor").filter(pk=pk).first()
     if elder is None:
         raise NotFound("找不到该老人")
-    scope.require(elder.path)
+    scope.require(elder.path, missing="找不到该老人")
     return elder
 
 
@@ -90,7 +90,7 @@ def get_task(scope: AreaScope, pk: int) -> CareTask:
     task = CareTask.objects.select_related("elder").filter(pk=pk).first()
     if task is None:
         raise NotFound("找不到该关怀任务")
-    scope.require(task.path)
+    scope.require(task.path, missing="找不到该关怀任务")
     return task
 
 

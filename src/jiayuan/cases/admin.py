@@ -11,8 +11,8 @@ from jiayuan.core.admin import ReadOnlyAdmin
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind", "default_tier", "time_limit_amount",
-                    "time_limit_unit", "default_department_kind", "active")
-    list_filter = ("kind", "default_tier", "active")
+                    "time_limit_unit", "default_department_kind", "active", "public")
+    list_filter = ("kind", "default_tier", "active", "public")
     search_fields = ("code", "name")
 
 
@@ -37,3 +37,15 @@ class CaseAdmin(ReadOnlyAdmin):
 @admin.register(CaseEvent)
 class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ("case", "seq", "at", "action", "from_state", "to_state", "actor")
+    # The payload may carry personal data (an Open311 reporter's e-mail): shown masked here;
+    # the case page reveals it, logged.
+    exclude = ("payload",)
+    readonly_fields = ("payload_masked",)
+
+    @admin.display(description="payload")
+    def payload_masked(self, obj: CaseEvent) -> str:
+        import json
+
+        from jiayuan.cases.selectors import masked_payload
+
+        return json.dumps(masked_payload(obj.payload or {}), ensure_ascii=False)

@@ -100,7 +100,7 @@ def detail_out(c: Case) -> dict[str, Any]:
         "events": [
             {"seq": e.seq, "at": e.at, "actor_role": e.actor_role, "action": e.action,
              "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
-             "payload": e.payload}
+             "payload": selectors.masked_payload(e.payload)}
             for e in c.events.order_by("seq")
         ],
     }

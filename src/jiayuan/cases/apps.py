@@ -22,5 +22,9 @@ class CasesConfig(AppConfig):
         register_tile("cases.map", title=_("Live map of open cases"), url_name="cases:map",
                       description=_("Open cases coloured by overdue, warned, on time"),
                       roles=("duty_officer", "neighbourhood_staff", "admin"), order=21)
+        register_tile("cases.calendar", title=_("Working calendar"), url_name="cases:calendar",
+                      description=_("Holidays and make-up working days deadlines are counted "
+                                    "with; load next year's State Council schedule"),
+                      roles=("duty_officer", "admin"), order=29)
         register_tile("cases.notifications", title=_("Notifications"),
                       url_name="cases:notifications", roles=staff, order=22)

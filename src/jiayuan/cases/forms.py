@@ -44,6 +44,10 @@ class ReportForm(forms.Form):
     reporter_phone = forms.RegexField(label=_("Your phone (optional)"), required=False,
                                       regex=r"^[0-9+\- ]{5,20}$", max_length=20,
                                       error_messages={"invalid": "请填写有效的电话号码"})
+    # The resident's consent that the public interface shows the exact position (open311.policy).
+    exact_position_public = forms.BooleanField(
+        label=_("Show the exact position on the public map"), required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "exact-position-help"}))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
 
     def clean_category(self) -> str:

@@ -59,6 +59,9 @@ class Category(models.Model):
     )
     closing_conditions = models.TextField(_("closing conditions"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Listed on the public Open311 interface (services and requests); the sensors' alarm
+    # classes are not (an alarm may sit in a resident's flat).
+    public = models.BooleanField(_("public"), default=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
     # Routing keeps the catalogue per process while this table's count and newest update
     # stay the same (routing.catalogue_version): a queryset update() must set it too.
@@ -135,6 +138,10 @@ class Case(models.Model):
                                  null=True, blank=True, related_name="reported_cases")
     reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=30, blank=True)
+    # The resident agreed (on the home-code form) that the public interface may show the
+    # exact position; without it the position is coarsened there (open311.policy).
+    exact_position_public = models.BooleanField(_("exact position may be public"),
+                                                default=False)
     tracking_token = models.CharField(max_length=43, unique=True, default=new_tracking_token,
                                       editable=False)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
@@ -425,3 +432,74 @@ class CaseRollupState(models.Model):
 
     def __str__(self) -> str:
         return f"roll-up as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+# --- the working calendar (see cases/holidays.py, cases/calendar.py, docs/case-sla.md) ------
+
+class CalendarEntry(models.Model):
+    """One loaded day of the working calendar: from a State Council schedule (``schedule``)
+    or the district's own (``local``). Statutory holidays are computed, not stored. Only
+    ``cases.services.calendar`` writes this table; ``updated_at`` feeds the per-process
+    calendar's version check (a queryset ``update()`` must set it too)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday")
+        WORKDAY = "workday", _("working day")
+
+    class Source(models.TextChoices):
+        SCHEDULE = "schedule", _("State Council schedule")
+        LOCAL = "local", _("local")
+
+    date = models.DateField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "source"], name="calendar_entry_date_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} {self.name} ({self.source})"
+
+
+class CalendarYear(models.Model):
+    """A year whose State Council schedule (make-up working days included) is loaded."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarEvent(models.Model):
+    """Append-only history of the working calendar: one row per change of one year's days of
+    one source (who, when, which file, which dates were added, changed or removed)."""
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=16, choices=CalendarEntry.Source.choices)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.year} {self.source}"

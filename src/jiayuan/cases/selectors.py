@@ -12,7 +12,8 @@ from django.utils import timezone
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.models import Case, CaseEvent, Category, Notification
-from jiayuan.core.errors import NotFound, OutOfScope
+from jiayuan.core.errors import NotFound
+from jiayuan.core.masking import mask_email
 
 
 def cases(scope: AreaScope) -> QuerySet[Case]:
@@ -25,9 +26,34 @@ def get_case(scope: AreaScope, number: str) -> Case:
         number=number).first()
     if case is None:
         raise NotFound(f"没有编号为“{number}”的工单")
-    if not scope.covers(case.path):
-        raise OutOfScope()
+    scope.require(case, missing=f"没有编号为“{number}”的工单")
     return case
+
+
+# --- Personal data kept in event payloads (masked for staff; revealed only when logged) -----
+
+# (payload section, field) of the personal data an event payload may carry: the e-mail an
+# Open311 client sent with the request (open311.services).
+PAYLOAD_PERSONAL_FIELDS = (("open311", "reporter_email"),)
+
+
+def reporter_email(case: Case) -> str:
+    """The reporter's e-mail from the case's first event ('' when none); the caller has
+    checked access and logs the look (``accounts.services.log_personal_data_access``)."""
+    payload = CaseEvent.objects.filter(case=case, seq=1).values_list(
+        "payload", flat=True).first() or {}
+    section = payload.get("open311") if isinstance(payload, dict) else None
+    return str(section.get("reporter_email") or "") if isinstance(section, dict) else ""
+
+
+def masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event payload with its personal fields masked (a copy; the row is unchanged)."""
+    out = dict(payload)
+    for section, field in PAYLOAD_PERSONAL_FIELDS:
+        inner = out.get(section)
+        if isinstance(inner, dict) and inner.get(field):
+            out[section] = {**inner, field: mask_email(str(inner[field]))}
+    return out
 
 
 # --- Pages: queues, filters, timeline, map features (all scoped) -----------------------------

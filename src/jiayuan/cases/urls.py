@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jiayuan.cases import views
+from jiayuan.cases import views, views_calendar
 
 app_name = "cases"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/bulk/", views.bulk, name="bulk"),
     path("cases/map/", views.live_map, name="map"),
+    path("cases/calendar/", views_calendar.calendar_page, name="calendar"),
     path("cases/map/cases.geojson", views.map_geojson, name="map_geojson"),
     path("cases/<str:number>/", views.case_detail, name="detail"),
     path("cases/<str:number>/act/", views.case_action, name="act"),

@@ -33,7 +33,7 @@ from jiayuan.cases.services.attachments import (
 from jiayuan.cases.services.units import unit_of
 from jiayuan.cases.workdays import TimeLimit, TimeUnit
 from jiayuan.core.errors import DomainError, Forbidden, ValidationFailed
-from jiayuan.core.masking import mask_name, mask_phone
+from jiayuan.core.masking import mask_email, mask_name, mask_phone
 from jiayuan.registry.selectors import entrance_by_home_code
 from jiayuan.web.errors import page_errors
 
@@ -105,7 +105,8 @@ def report(request: HttpRequest, token: str) -> HttpResponse:
                         entrance=entrance, description=d["description"],
                         category_code=d["category"] or None, lng=d["lng"], lat=d["lat"],
                         reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                        idempotency_key=key, photos=d["photos"])
+                        idempotency_key=key, photos=d["photos"],
+                        exact_position_public=d["exact_position_public"])
                 except DomainError as exc:
                     error, status = exc.message, 400
                 else:
@@ -339,6 +340,7 @@ def _detail_context(request: HttpRequest, number: str) -> dict[str, Any]:
         "templates": list(selectors.response_templates(case)),
         "masked_name": mask_name(case.reporter_name),
         "masked_phone": mask_phone(case.reporter_phone),
+        "masked_email": mask_email(selectors.reporter_email(case)),
         "map_data": {"point": [case.lng, case.lat] if case.lng is not None else None,
                      "boundary": shape, "urgency": case.urgency},
         "form": None, "failed": "", "error": "",
@@ -459,15 +461,17 @@ def case_action(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @page_errors
 def reveal_reporter(request: HttpRequest, number: str) -> HttpResponse:
-    """Show the reporter's name and phone unmasked, and log who looked (PIPL)."""
+    """Show the reporter's name, phone and e-mail unmasked, and log who looked (PIPL)."""
     _require_staff(request.user)
     case = selectors.get_case(scope_for(request.user), number)
+    email = selectors.reporter_email(case)
     log_personal_data_access(user=request.user, object_type="case", object_id=case.number,
-                             fields=["reporter_name", "reporter_phone"],
+                             fields=["reporter_name", "reporter_phone"]
+                             + (["reporter_email"] if email else []),
                              purpose="case handling", ip_address=_client_ip(request))
     return render(request, "cases/_reporter.html", {
         "case": case, "revealed": True, "name": case.reporter_name,
-        "phone": case.reporter_phone})
+        "phone": case.reporter_phone, "email": email})
 
 
 @require_GET

@@ -1,11 +1,11 @@
 """Deadlines in Chinese working days and working hours. Pure: no Django.
 
-Which days are working days comes from the pinned ``chinesecalendar`` package (import name
-``chinese_calendar``): statutory holidays (法定节假日) and the make-up working days (调休上班,
-often a Saturday or Sunday). Its data covers whole years only (2004–2026 in 1.11.0); a day in
-a year it does not know is refused with :class:`CalendarOutOfRange` unless the deployment
-says otherwise (see :class:`WorkCalendar`: add the next year's announced dates itself, or opt
-into a Monday–Friday fallback).
+Which days are working days is :class:`WorkCalendar`'s answer from the sources in
+:mod:`jiayuan.cases.holidays`: a district's local days, a loaded State Council schedule, the
+pinned ``chinesecalendar`` package (2004–2026 in 1.11.0, make-up working days, 调休上班,
+included), and the statutory holidays the law fixes (computed from the lunar calendar, so a
+year without a loaded schedule still skips New Year, the Spring Festival, …; only the days
+its notice moves, 调休, are unknown).
 
 Every input is a timezone-aware ``datetime`` in any zone; every output is in Asia/Shanghai.
 Naive datetimes are refused (:class:`NaiveDatetime`). China keeps no daylight-saving time, so
@@ -35,10 +35,17 @@ from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-from chinese_calendar import constants as _cc_data
-
-from jiayuan.core.errors import DomainError, ValidationFailed
+from jiayuan.cases.holidays import (
+    LAST_YEAR,
+    PACKAGE_YEARS,
+    CalendarDay,
+    CalendarOutOfRange,
+    DayKind,
+    DaySource,
+    package_day,
+    statutory_days,
+)
+from jiayuan.core.errors import ValidationFailed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -46,7 +53,10 @@ __all__ = [
     "DEFAULT_CALENDAR",
     "DEFAULT_SCHEDULE",
     "SHANGHAI",
+    "CalendarDay",
     "CalendarOutOfRange",
+    "DayKind",
+    "DaySource",
     "NaiveDatetime",
     "TimeLimit",
     "TimeUnit",
@@ -61,14 +71,6 @@ __all__ = [
     "warning_point",
     "working_time_between",
 ]
-
-
-class CalendarOutOfRange(DomainError):
-    """A date lies in a year the holiday data does not cover, and no fallback was chosen."""
-
-    code = "calendar_out_of_range"
-    status = 422
-    default_message = "节假日数据未覆盖该日期，无法计算工作日"
 
 
 class NaiveDatetime(ValidationFailed):
@@ -162,66 +164,107 @@ DEFAULT_SCHEDULE = WorkSchedule(
     ((dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 0), dt.time(17, 30)))
 )
 
-_DATA_YEARS = (min(_cc_data.holidays).year, max(_cc_data.holidays).year)
-
-
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Which dates are working days.
+    """Which dates are working days, from the sources of :mod:`jiayuan.cases.holidays`.
 
-    * ``extra_holidays`` / ``extra_workdays``: dates a deployment sets itself, e.g. next
-      year's schedule once the State Council publishes it and before the package catches up,
-      or a local day off. They win over the package's data.
-    * ``extra_years``: years the deployment declares fully covered by its extra dates.
-    * ``beyond_range``: what to do for a date in a year nobody covers. ``"refuse"`` (the
-      default) raises :class:`CalendarOutOfRange`; ``"weekdays"`` treats Monday–Friday as
-      working days, which is wrong around every holiday, so choose it knowingly.
+    For a date, the first that speaks wins:
+
+    1. ``days`` of source ``local`` (the district's own), then of source ``schedule`` (a
+       State Council notice an operator loaded: the platform passes what its database holds);
+    2. in :data:`~jiayuan.cases.holidays.PACKAGE_YEARS`, the built-in schedule
+       (``chinesecalendar``, which includes that year's make-up days);
+    3. the statutory holidays computed from the law (from 2025 to ``LAST_YEAR``);
+    4. Monday–Friday.
+
+    * ``scheduled_years``: years whose State Council schedule is loaded into ``days``.
+    * ``beyond_range``: a year neither the package nor a loaded schedule covers.
+      ``"statutory"`` (the default) counts its statutory holidays and Monday–Friday: only the
+      days its notice moves (调休) are unknown. ``"refuse"`` raises :class:`CalendarOutOfRange` instead.
+      Years before the package's data and after ``LAST_YEAR`` are always refused unless
+      scheduled.
+
+    Refuses two entries of one source on one date and entries of source ``statutory`` (the
+    law is computed, not loaded).
     """
 
-    extra_holidays: frozenset[dt.date] = frozenset()
-    extra_workdays: frozenset[dt.date] = frozenset()
-    extra_years: frozenset[int] = frozenset()
-    beyond_range: Literal["refuse", "weekdays"] = "refuse"
+    days: tuple[CalendarDay, ...] = ()
+    scheduled_years: frozenset[int] = frozenset()
+    beyond_range: Literal["refuse", "statutory"] = "statutory"
+    _index: dict[dt.date, CalendarDay] = field(default_factory=dict, compare=False, repr=False)
     _cache: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        clash = self.extra_holidays & self.extra_workdays
-        if clash:
-            raise ValidationFailed(f"日期不能既是假日又是工作日：{sorted(clash)[0].isoformat()}")
-        if self.beyond_range not in ("refuse", "weekdays"):
+        if self.beyond_range not in ("refuse", "statutory"):
             raise ValidationFailed(f"未知的超范围策略：{self.beyond_range!r}")
+        seen: set[tuple[dt.date, DaySource]] = set()
+        for entry in self.days:
+            if entry.source is DaySource.STATUTORY:
+                raise ValidationFailed("法定节假日由法律计算，不能作为日历条目载入")
+            if (entry.day, entry.source) in seen:
+                raise ValidationFailed(f"同一来源的日历条目重复：{entry.day.isoformat()}")
+            seen.add((entry.day, entry.source))
+            current = self._index.get(entry.day)
+            if current is None or entry.source is DaySource.LOCAL:
+                self._index[entry.day] = entry
 
     @property
     def covered_years(self) -> tuple[int, int]:
-        """First and last year of the package's data (extra years come on top)."""
-        return _DATA_YEARS
+        """First and last year of the built-in schedule (loaded years come on top)."""
+        return PACKAGE_YEARS
+
+    def schedule_known(self, year: int) -> bool:
+        """True when ``year``'s full schedule, make-up days included, is known."""
+        return PACKAGE_YEARS[0] <= year <= PACKAGE_YEARS[1] or year in self.scheduled_years
 
     def covers(self, day: dt.date) -> bool:
-        low, high = _DATA_YEARS
-        return low <= day.year <= high or day.year in self.extra_years
+        """True when :meth:`is_working_day` answers for ``day`` (it may still lack make-up days)."""
+        if self.schedule_known(day.year):
+            return True
+        return (self.beyond_range == "statutory"
+                and PACKAGE_YEARS[1] < day.year <= LAST_YEAR)
+
+    def explain(self, day: dt.date) -> CalendarDay | None:
+        """The entry that decides ``day``, or ``None`` when the Monday–Friday rule does.
+
+        Refuses a day in a year not covered (:class:`CalendarOutOfRange`)."""
+        entry = self._index.get(day)
+        if entry is not None:
+            return entry
+        if PACKAGE_YEARS[0] <= day.year <= PACKAGE_YEARS[1]:
+            return package_day(day)
+        if not self.covers(day):
+            low, high = PACKAGE_YEARS
+            raise CalendarOutOfRange(
+                f"节假日数据只覆盖 {low}–{high} 年及已载入放假安排的年份，无法判断 "
+                f"{day.isoformat()} 是否为工作日；请用 jiayuan calendar import 载入该年的放假安排",
+                details={"date": day.isoformat(), "covered": [low, high],
+                         "scheduled": sorted(self.scheduled_years)},
+            )
+        if day.year > LAST_YEAR:
+            return None  # a loaded year past the statutory rule's range: the schedule says all
+        return statutory_days(day.year).get(day)
 
     def is_working_day(self, day: dt.date) -> bool:
         """True on a working day (including a make-up working day); refuses uncovered years."""
         cached = self._cache.get(day)
         if cached is not None:
             return cached
-        if day in self.extra_workdays:
-            result = True
-        elif day in self.extra_holidays:
-            result = False
-        elif self.covers(day) and _DATA_YEARS[0] <= day.year <= _DATA_YEARS[1]:
-            result = bool(chinese_calendar.is_workday(day))
-        elif self.covers(day) or self.beyond_range == "weekdays":
-            result = day.weekday() < 5
-        else:
-            low, high = _DATA_YEARS
-            raise CalendarOutOfRange(
-                f"节假日数据只覆盖 {low}–{high} 年，无法判断 {day.isoformat()} 是否为工作日；"
-                "请升级 chinesecalendar，或在配置中补充该年的放假安排",
-                details={"date": day.isoformat(), "covered": [low, high]},
-            )
+        entry = self.explain(day)
+        result = entry.is_working if entry is not None else day.weekday() < 5
         self._cache[day] = result
         return result
+
+    def differing_days(self, year: int) -> list[CalendarDay]:
+        """Every day of ``year`` not decided by the Monday–Friday rule, in date order."""
+        out: list[CalendarDay] = []
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            entry = self.explain(day)
+            if entry is not None:
+                out.append(entry)
+            day += dt.timedelta(days=1)
+        return out
 
     def working_days_after(self, day: dt.date) -> Iterator[dt.date]:
         """The working days strictly after ``day``, in order (refuses when data runs out)."""

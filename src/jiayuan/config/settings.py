@@ -7,6 +7,7 @@ in the repository: production refuses to start without ``JIAYUAN_SECRET_KEY``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -31,19 +32,29 @@ DEBUG = env_bool("JIAYUAN_DEBUG", default=False)
 DEMO_MODE = env_bool("JIAYUAN_DEMO", default=False) and not PRODUCTION
 
 
+# SHA-256 of a development key once committed by mistake (src/jiayuan/var/secret_key): a
+# var/ that still holds it gets a fresh key, since everybody can read that one.
+PUBLISHED_KEYS = frozenset({"1f2fa582cb8d7939434faedfe71ef974eff699e971738710777fa1ede1fb1f8c"})
+
+
 def _secret_key() -> str:
     key = os.environ.get("JIAYUAN_SECRET_KEY")
     if key:
         return key
     if PRODUCTION:
         raise RuntimeError("JIAYUAN_SECRET_KEY must be set in production")
-    # Development and demo: a random key kept in var/ so sessions survive restarts.
+    # Development and demo: a random key made at first run and kept in var/ (never in the
+    # repository: .gitignore) so sessions survive restarts.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+    key = path.read_text().strip() if path.exists() else ""
+    if not key or hashlib.sha256(key.encode()).hexdigest() in PUBLISHED_KEYS:
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
         path.chmod(0o600)
-    return path.read_text().strip()
+    return key
 
 
 SECRET_KEY = _secret_key()
@@ -78,6 +89,7 @@ INSTALLED_APPS = [
     "jiayuan.sensors",
     "jiayuan.care",
     "jiayuan.council",
+    "jiayuan.rental",
 ]
 
 MIDDLEWARE = [
@@ -156,10 +168,22 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling: five failures lock the (username, IP) pair for 15 minutes.
+# Login throttling: five failures lock the (username, IP) pair for 15 minutes, and twenty
+# failures from one IP, whatever the usernames, lock that IP (one password sprayed over many
+# accounts); accounts.lockout.TwoLimitHandler gives the IP its own, larger limit.
 AXES_FAILURE_LIMIT = int(os.environ.get("JIAYUAN_LOGIN_FAILURE_LIMIT", "5"))
+JIAYUAN_LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("JIAYUAN_LOGIN_IP_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "jiayuan.accounts.lockout.TwoLimitHandler"
+
+# Open311 edges (open311.views, open311.throttle, open311.selectors; docs/open311.md).
+JIAYUAN_OPEN311_MAX_BODY = int(os.environ.get("JIAYUAN_OPEN311_MAX_BODY", str(256 * 1024)))
+JIAYUAN_OPEN311_KEY_FAILURES = int(os.environ.get("JIAYUAN_OPEN311_KEY_FAILURES", "10"))
+JIAYUAN_OPEN311_KEY_FAILURE_WINDOW = int(
+    os.environ.get("JIAYUAN_OPEN311_KEY_FAILURE_WINDOW", "600"))
+JIAYUAN_OPEN311_COARSE_GRID_M = float(os.environ.get("JIAYUAN_OPEN311_COARSE_GRID_M", "150"))
+JIAYUAN_OPEN311_CHANNEL_POLICY = os.environ.get("JIAYUAN_OPEN311_CHANNEL_POLICY", "")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False

@@ -34,12 +34,13 @@ class NotFound(DomainError):
     default_message = "找不到该对象"
 
 
-class OutOfScope(DomainError):
-    """The object exists but lies outside the acting user's area."""
+class OutOfScope(NotFound):
+    """The object exists but lies outside the acting user's area.
 
-    code = "out_of_scope"
-    status = 403
-    default_message = "该对象不在您的管辖范围内"
+    It answers exactly as an object that does not exist (404, ``not_found``, the same
+    message): a reader learns nothing about what lies in another area, not even that it is
+    there. The class stays apart so that code and logs can still tell the two cases apart.
+    """
 
 
 class Forbidden(DomainError):

@@ -1,6 +1,7 @@
 """Outgoing notifications (SMS, WeChat …) behind one small interface.
 
-The default backend only logs; a deployment sets ``JIAYUAN_NOTIFY_BACKEND`` to the dotted path
+The default backend only logs, with phone numbers masked (the log is read by more people,
+and kept longer, than the messages); a deployment sets ``JIAYUAN_NOTIFY_BACKEND`` to the dotted path
 of a class with ``send(*, to: str, text: str, kind: str) -> None``. Services call
 ``notify(...)`` inside ``transaction.on_commit`` so nothing is sent for a rolled-back change.
 """
@@ -14,6 +15,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from django.utils.module_loading import import_string
+
+from jiayuan.core.masking import mask_phone, mask_phones_in
 
 log = logging.getLogger("jiayuan.notify")
 
@@ -29,7 +32,7 @@ class LoggingBackend:
     sent: deque[tuple[str, str, str]] = deque(maxlen=1000)
 
     def send(self, *, to: str, text: str, kind: str) -> None:
-        log.info("notify %s → %s: %s", kind, to, text)
+        log.info("notify %s → %s: %s", kind, mask_phone(to), mask_phones_in(text))
         LoggingBackend.sent.append((to, text, kind))
 
 

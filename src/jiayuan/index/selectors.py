@@ -107,7 +107,7 @@ def compound_score(scope: AreaScope, run: IndexRun, code: str) -> CompoundScore:
            .defer("compound__boundary", "compound__neighbourhood__boundary").first())
     if row is None:
         raise NotFound(f"本次计算中没有小区“{code}”")
-    scope.require(row.path)
+    scope.require(row.path, missing=f"本次计算中没有小区“{code}”")
     return row
 
 

@@ -1,10 +1,14 @@
 """Reads for the Open311 interface: services, definitions and the public view of cases.
 
 Only public-safe fields ever leave here: no reporter name, phone, e-mail, account or device,
-no tracking token, no household. Only cases from the channels in
-``JIAYUAN_OPEN311_PUBLIC_CHANNELS`` (default :data:`DEFAULT_PUBLIC_CHANNELS`) are listed:
-sensor alarms (which may sit in an elderly resident's flat) and hotline calls (whose free text
-often carries the caller's own details) stay off the public API.
+no tracking token, no household. What else a case shows depends on its channel's policy
+(``open311.policy``, the table ``data/channels.csv``, or the file named by the setting
+``JIAYUAN_OPEN311_CHANNEL_POLICY``): only cases of public channels *and* public categories are
+listed (sensor alarms, video analytics, hotline calls stay off by default); a channel's free
+text is shown only when its policy says so; a resident's position is snapped to a grid of
+``JIAYUAN_OPEN311_COARSE_GRID_M`` metres (default 150) with no address or entrance unless the
+resident agreed on the form. ``JIAYUAN_OPEN311_PUBLIC_CHANNELS``, when set, narrows the
+listed channels further (it never makes an internal channel public).
 """
 
 from __future__ import annotations
@@ -14,16 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from jiayuan.cases.lifecycle import OPEN_STATES, STATE_LABELS, State
 from jiayuan.cases.models import Case, CaseEvent, Category
 from jiayuan.open311.attributes import Attribute, load_attribute_table
 from jiayuan.open311.errors import Open311Error
+from jiayuan.open311.policy import DEFAULT_GRID_M, ChannelPolicy, coarsen, load_policies, policy_of
 from jiayuan.registry.models import Department, JointStation, OperationsCentre
 
-DEFAULT_PUBLIC_CHANNELS = ("open311", "home_code", "grid_patrol", "video_ai")
 OPEN_STATE_VALUES = tuple(s.value for s in OPEN_STATES)
 CLOSED_STATE_VALUES = tuple(s.value for s in State if s not in OPEN_STATES)
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -31,8 +35,27 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00+08:00"
 
 
+@lru_cache(maxsize=4)
+def _policies(path: str) -> dict[str, ChannelPolicy]:
+    return load_policies(path or None)
+
+
+def channel_policies() -> dict[str, ChannelPolicy]:
+    """The channel table in force (the packaged one unless a file is configured)."""
+    return _policies(str(getattr(settings, "JIAYUAN_OPEN311_CHANNEL_POLICY", "") or ""))
+
+
 def public_channels() -> tuple[str, ...]:
-    return tuple(getattr(settings, "JIAYUAN_OPEN311_PUBLIC_CHANNELS", DEFAULT_PUBLIC_CHANNELS))
+    """Channels whose cases are listed: public in the table, and in the optional setting."""
+    listed = tuple(c for c, p in channel_policies().items() if p.listed)
+    narrowed = getattr(settings, "JIAYUAN_OPEN311_PUBLIC_CHANNELS", None)
+    if narrowed is None:
+        return listed
+    return tuple(c for c in listed if c in narrowed)
+
+
+def grid_metres() -> float:
+    return float(getattr(settings, "JIAYUAN_OPEN311_COARSE_GRID_M", DEFAULT_GRID_M))
 
 
 @lru_cache(maxsize=1)
@@ -60,21 +83,26 @@ def _describe(category: Category) -> str:
     return f"{text}（{kind}）" if kind else text
 
 
+def public_categories() -> QuerySet[Category]:
+    return Category.objects.filter(active=True, public=True)
+
+
 def services() -> list[dict[str, Any]]:
-    """Every active category as a GeoReport service, ordered by code."""
+    """Every active public category as a GeoReport service, ordered by code."""
     table = attribute_table()
     keywords = _keywords()
     return [
         {"service_code": c.code, "service_name": c.name, "description": _describe(c),
          "metadata": bool(table.get(c.code)), "type": "realtime",
          "keywords": keywords.get(c.code) or c.name, "group": c.major_name or None}
-        for c in Category.objects.filter(active=True).order_by("code")
+        for c in public_categories().order_by("code")
     ]
 
 
 def active_category(code: str) -> Category:
-    """The active category for a service code; 404 if there is none."""
-    category = Category.objects.filter(code=code, active=True).first()
+    """The active public category for a service code; 404 if there is none (an internal
+    category is neither shown nor accepted here)."""
+    category = public_categories().filter(code=code).first()
     if category is None:
         raise Open311Error(404, f"service_code：没有代码为“{code}”的服务")
     found: Category = category
@@ -89,8 +117,10 @@ def service_definition(code: str) -> dict[str, Any]:
 
 
 def public_cases() -> QuerySet[Case]:
-    return Case.objects.filter(channel__in=public_channels()).select_related(
-        "category", "entrance", "merged_into")
+    return Case.objects.filter(
+        Q(category__isnull=True) | Q(category__public=True),
+        channel__in=public_channels()).select_related(
+        "category", "entrance", "compound", "merged_into")
 
 
 def status_of(case: Case) -> str:
@@ -141,28 +171,38 @@ def _media_urls(case_ids: list[int]) -> dict[int, str]:
 def request_dicts(cases: list[Case]) -> list[dict[str, Any]]:
     """The public view of cases in the spec's shape (three queries whatever the count)."""
     agencies = _agency_names({c.lead_unit for c in cases if c.lead_unit})
-    media = _media_urls([c.pk for c in cases])
+    policies = channel_policies()
+    media = _media_urls([c.pk for c in cases if policy_of(policies, c.channel).show_description])
+    grid = grid_metres()
     out = []
     for c in cases:
         closed = status_of(c) == "closed"
+        policy = policy_of(policies, c.channel)
+        exact = policy.exact_position(consent=c.exact_position_public)
+        lat, lng = c.lat, c.lng
+        if lat is not None and lng is not None:
+            lat, lng = (round(lat, 6), round(lng, 6)) if exact else coarsen(lat, lng,
+                                                                             grid_m=grid)
+        address = (c.address or None) if exact else (
+            c.compound.name if c.compound_id and c.compound else None)
         out.append({
             "service_request_id": c.number,
             "status": status_of(c),
             "status_notes": status_notes(c),
             "service_name": c.category.name if c.category else None,
             "service_code": c.category.code if c.category else "",
-            "description": c.description,
+            "description": c.description if policy.show_description else None,
             "agency_responsible": agencies.get(c.lead_unit) if c.lead_unit else None,
             "service_notice": service_notice(c),
             "requested_datetime": w3c(c.reported_at),
             "updated_datetime": w3c((c.closed_at if closed and c.closed_at else None)
                                     or c.updated_at),
             "expected_datetime": w3c(c.due_at),
-            "address": c.address or None,
-            "address_id": c.entrance.code if c.entrance else None,
+            "address": address,
+            "address_id": c.entrance.code if exact and c.entrance else None,
             "zipcode": None,
-            "lat": round(c.lat, 6) if c.lat is not None else None,
-            "long": round(c.lng, 6) if c.lng is not None else None,
+            "lat": lat,
+            "long": lng,
             "media_url": media.get(c.pk),
         })
     return out

@@ -1,16 +1,21 @@
 """GeoReport v2 views: parse, call a selector or service, render JSON or XML.
 
 Every refusal is answered in the spec's error format (``[{"code": 400, "description": …}]``
-or ``<errors><error>…``) with the same HTTP status as the code.
+or ``<errors><error>…``) with the same HTTP status as the code, in Chinese: a body larger than
+``JIAYUAN_OPEN311_MAX_BODY`` bytes (default 256 KB) is 413, too many wrong API keys from one
+address 429, and an unexpected failure 500 (logged), never an HTML page.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,10 +31,13 @@ from jiayuan.open311.params import (
     search_window,
 )
 from jiayuan.open311.services import Submission, receipt, submit_request
-from jiayuan.open311.throttle import check_rate
+from jiayuan.open311.throttle import check_key_failures, check_rate, record_key_failure
 
 MAX_PAGE_SIZE = 1000
 MAX_IDS = 200
+DEFAULT_MAX_BODY = 256 * 1024  # bytes: a request is at most 2,000 characters and attributes
+
+log = logging.getLogger("jiayuan.open311")
 
 
 def respond(fmt: str, root: str, value: Any, status: int = 200,
@@ -62,6 +70,10 @@ def _endpoint(methods: tuple[str, ...]) -> Callable[[View], View]:
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc)
+            except Exception:
+                # A client of this API reads GeoReport errors, not the site's HTML 500 page.
+                log.exception("open311 %s %s failed", request.method, request.path)
+                return error_response(fmt, Open311Error(500, "服务器内部错误，请稍后再试"))
         inner.__name__ = view.__name__
         inner.__doc__ = view.__doc__
         exempt: View = csrf_exempt(inner)
@@ -105,10 +117,40 @@ def _client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
+def max_body() -> int:
+    return int(getattr(settings, "JIAYUAN_OPEN311_MAX_BODY", DEFAULT_MAX_BODY))
+
+
+def _form(request: HttpRequest) -> Any:
+    """The POSTed form; refuses (413) a body over :func:`max_body` bytes before reading it,
+    and (400) a body Django cannot parse."""
+    limit = max_body()
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Open311Error(400, "Content-Length 无效") from None
+    too_big = Open311Error(413, f"请求体过大：不能超过 {limit // 1024} KB")
+    if length > limit:
+        raise too_big
+    try:
+        return request.POST
+    except RequestDataTooBig:
+        raise too_big from None
+    except (TooManyFieldsSent, MultiPartParserError, SuspiciousOperation):
+        raise Open311Error(400, "请求体无法解析：须为 application/x-www-form-urlencoded 表单") \
+            from None
+
+
 def _post(request: HttpRequest, fmt: str) -> HttpResponse:
-    form = request.POST
-    key = check_api_key(form.get("api_key") or request.GET.get("api_key"))
-    check_rate(key, _client_address(request))
+    form = _form(request)
+    address = _client_address(request)
+    check_key_failures(address)
+    try:
+        key = check_api_key(form.get("api_key") or request.GET.get("api_key"))
+    except Open311Error:
+        record_key_failure(address)
+        raise
+    check_rate(key, address)
     fields = {name: form.get(name, "") for name in Submission.__dataclass_fields__
               if name != "attributes"}
     sub = Submission(**fields, attributes=attribute_fields(form.lists()))

@@ -41,10 +41,13 @@ def get_compound(scope: AreaScope, code: str) -> Compound:
             "neighbourhood__subdistrict__district", "neighbourhood__sector"
         ).get(code=code)
     except Compound.DoesNotExist:
-        raise NotFound(f"没有编码为“{code}”的小区") from None
-    if not scope.covers(compound.path):
-        raise OutOfScope()
+        raise NotFound(_missing_compound(code)) from None
+    scope.require(compound, missing=_missing_compound(code))
     return compound
+
+
+def _missing_compound(code: str) -> str:
+    return f"没有编码为“{code}”的小区"
 
 
 def subdistricts(scope: AreaScope) -> QuerySet[Subdistrict]:
@@ -297,8 +300,7 @@ def get_entrance(scope: AreaScope, code: str) -> Entrance:
         entrance = Entrance.objects.select_related("building__compound").get(code=code)
     except Entrance.DoesNotExist:
         raise NotFound(f"没有编码为“{code}”的门洞") from None
-    if not scope.covers(entrance.path):
-        raise OutOfScope()
+    scope.require(entrance, missing=f"没有编码为“{code}”的门洞")
     return entrance
 
 

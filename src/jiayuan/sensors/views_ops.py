@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from jiayuan.accounts.scope import AreaScope, ancestors_of, scope_for
+from jiayuan.cases.calendar import missing_schedule_year
 from jiayuan.core.errors import Forbidden, NotFound
 from jiayuan.sensors.health import SILENCE_FACTOR
 from jiayuan.sensors.models import CAMERA_KIND, Alarm, AlarmState, Device, MaintenanceOrder
@@ -295,6 +296,10 @@ def _query(area: str) -> str:
     return f"?area={area}" if area else ""
 
 
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
 @require_GET
 @login_required
 @page_errors
@@ -305,6 +310,7 @@ def ops_screen(request: HttpRequest) -> HttpResponse:
     area = request.GET.get("area", "").strip()
     q = _query(area)
     return render(request, "sensors/ops.html", {
+        "calendar_missing": missing_schedule_year(_today()),
         "vitals": vital_signs(scope, now), "area": area, "area_name": area_name,
         "areas": _area_choices(scope_for(request.user)),
         "recent_alarms": _recent_alarms(scope),

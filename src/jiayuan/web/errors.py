@@ -1,7 +1,8 @@
 """Domain errors on pages: the one place a page turns a refusal into a 403 or 404 page.
 
-``OutOfScope`` and ``Forbidden`` become Django's ``PermissionDenied`` (the 403 page shows the
-Chinese message); ``NotFound`` becomes ``Http404``. Other domain errors pass through.
+``Forbidden`` becomes Django's ``PermissionDenied`` (the 403 page shows the Chinese message);
+``NotFound`` becomes ``Http404``, and so does ``OutOfScope`` (a subclass of it): an object in
+another area looks exactly like one that does not exist. Other domain errors pass through.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from jiayuan.core.errors import Forbidden, NotFound, OutOfScope
+from jiayuan.core.errors import Forbidden, NotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,10 +26,10 @@ def page_errors(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except (OutOfScope, Forbidden) as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFound as exc:
+        except NotFound as exc:  # OutOfScope included
             raise Http404(exc.message) from exc
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from exc
 
     return wrapper  # type: ignore[return-value]
 

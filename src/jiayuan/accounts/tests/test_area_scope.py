@@ -40,8 +40,8 @@ def test_reading_another_neighbourhoods_compound_is_refused(tiny, make_user, log
     client = login(staff)
     other = tiny.compounds["S2N1C1"]
     res = client.get(f"/api/v1/registry/compounds/{other.code}")
-    assert res.status_code == 403
-    assert res.json()["error"]["code"] == "out_of_scope"
+    assert res.status_code == 404
+    assert res.json()["error"]["code"] == "not_found"
 
 
 def test_changing_another_neighbourhoods_compound_is_refused_and_changes_nothing(
@@ -52,7 +52,7 @@ def test_changing_another_neighbourhoods_compound_is_refused_and_changes_nothing
     other = tiny.compounds["S2N1C1"]
     res = client.patch(f"/api/v1/registry/compounds/{other.code}",
                        data=json.dumps({"households": 999}), content_type="application/json")
-    assert res.status_code == 403
+    assert res.status_code == 404
     other.refresh_from_db()
     assert other.households == 100
     assert not RegistryEvent.objects.exists()

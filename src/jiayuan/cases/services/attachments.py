@@ -94,10 +94,14 @@ def _store(case: Case, photos: Sequence[Photo], *, event: CaseEvent | None,
 def report_from_home_code(*, entrance: Any, description: str, category_code: str | None = None,
                           lng: Any = None, lat: Any = None, reporter_name: str = "",
                           reporter_phone: str = "", idempotency_key: str | None = None,
-                          photos: Sequence[Any] = ()) -> tuple[Case, bool]:
+                          photos: Sequence[Any] = (),
+                          exact_position_public: bool = False) -> tuple[Case, bool]:
     """Open a resident's case from a home-code page, with up to three photos.
 
-    The position is the browser's WGS-84 point when given, else the entrance. Idempotent on
+    The position is the browser's WGS-84 point when given, else the entrance.
+    ``exact_position_public`` is the resident's consent (a box on the form) that the public
+    Open311 interface shows that position exactly; it is kept on the case and in the first
+    event's payload (``consent``); without it the interface coarsens it. Idempotent on
     ``idempotency_key``: a repeated submission returns the first case and stores no photo.
     Refuses (creating nothing) bad photos and everything ``open_case`` refuses.
     """
@@ -123,6 +127,12 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
             # The point lies in the scanned entrance's own compound: keep the entrance too.
             case.entrance = entrance
             case.save(update_fields=["entrance", "updated_at"])
+        if created and exact_position_public:
+            case.exact_position_public = True
+            case.save(update_fields=["exact_position_public", "updated_at"])
+            first = case.events.select_for_update().get(seq=1)
+            first.payload = {**first.payload, "consent": {"exact_position_public": True}}
+            first.save(update_fields=["payload"])
         if created and checked:
             _store(case, checked, event=case.events.get(seq=1))
         if created:

@@ -111,6 +111,7 @@ def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
     ``texts``, one read of the routing table, of the cases already opened under ``keys`` or
     ``external_ids`` (channel, id) and of the place index; their numbers and events are written
     together when the block ends without error. Use it inside the batch's transaction."""
+    from jiayuan.cases.calendar import calendar_batch
     from jiayuan.cases.services.routing import routing_batch
 
     pending = _Pending(size=len(texts))
@@ -130,7 +131,7 @@ def intake_batch(*, texts: list[str], keys: Sequence[str] = (),
                                for w in wanted}
     token = _pending.set(pending)
     try:
-        with routing_batch(texts):
+        with routing_batch(texts), calendar_batch():
             yield
         pending.write()
     finally:

@@ -274,10 +274,10 @@ def test_another_neighbourhoods_case_is_out_of_scope(client, tiny, people, login
     theirs = in_s2n1()
     c = login(people["staff"])
     res = c.get(f"{URL}/{theirs.number}")
-    assert res.status_code == 403 and res.json()["error"]["code"] == "out_of_scope"
+    assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
     assert c.get(f"{URL}/JY000").status_code == 404
-    assert post(c, f"{URL}/{theirs.number}/actions", {"kind": "accept"}).status_code == 403
-    assert c.get(f"{URL}/{theirs.number}/duplicates").status_code == 403
+    assert post(c, f"{URL}/{theirs.number}/actions", {"kind": "accept"}).status_code == 404
+    assert c.get(f"{URL}/{theirs.number}/duplicates").status_code == 404
     assert Case.objects.get(pk=theirs.pk).state == "reported"
 
 

@@ -126,7 +126,7 @@ def test_bulk_accept_acts_on_ticked_cases_and_reports_refusals(client, tiny, peo
         HTTP_HX_REQUEST="true")
     body = res.content.decode()
     assert res.status_code == 200 and 'data-testid="bulk-result"' in body
-    assert f"{outside.number} 该对象不在您的管辖范围内" in body
+    assert f"没有编号为“{outside.number}”的工单" in body
     states = dict(Case.objects.values_list("number", "state"))
     assert states[a.number] == states[b.number] == "accepted"
     assert states[outside.number] == "reported"
@@ -229,11 +229,11 @@ def test_extension_request_and_approval(client, tiny, people, station):
     assert case.extension_count == 1 and case.due_at > due
 
 
-def test_out_of_scope_case_page_is_403(client, tiny, people):
+def test_out_of_scope_case_page_is_404(client, tiny, people):
     other = home_case(tiny, "S2N1C1")
     client.force_login(people["staff"])
-    assert client.get(f"/cases/{other.number}/").status_code == 403
-    assert client.post(f"/cases/{other.number}/act/", {"kind": "accept"}).status_code == 403
+    assert client.get(f"/cases/{other.number}/").status_code == 404
+    assert client.post(f"/cases/{other.number}/act/", {"kind": "accept"}).status_code == 404
     assert Case.objects.get(pk=other.pk).state == "reported"
 
 

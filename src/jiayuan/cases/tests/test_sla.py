@@ -247,7 +247,7 @@ def test_deadlines_across_national_day_are_respected(tiny, people):
     assert (late.escalated, late.warned, late.overdue) == (1, 0, 1)
 
 
-def test_latest_start_matches_the_intake_deadline_over_a_holiday():
+def test_latest_start_matches_the_intake_deadline_over_a_holiday(db):  # the calendar is data
     limit = TimeLimit(2, TimeUnit.WORKING_HOURS)
     # On Thu 8 Oct 09:00 two working hours are up for cases reported by 30 Sep 16:00
     # (1.5 h that afternoon, 0.5 h on the 8th); the golden week counts for nothing.

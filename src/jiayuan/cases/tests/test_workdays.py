@@ -9,10 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jiayuan.cases.holidays import LAST_YEAR
 from jiayuan.cases.workdays import (
     DEFAULT_SCHEDULE,
     SHANGHAI,
+    CalendarDay,
     CalendarOutOfRange,
+    DayKind,
+    DaySource,
     NaiveDatetime,
     TimeLimit,
     TimeUnit,
@@ -45,38 +49,57 @@ def test_national_day_2025_make_up_days_are_working_and_golden_week_is_not():
     assert not any(cal.is_working_day(dt.date(2025, 10, d)) for d in range(1, 9))
 
 
-def test_year_beyond_package_data_is_refused_with_a_clear_chinese_message():
+def test_a_year_beyond_the_package_is_refused_when_the_deployment_asks_for_refusal():
     with pytest.raises(CalendarOutOfRange) as info:
-        WorkCalendar().is_working_day(dt.date(2027, 1, 4))
+        WorkCalendar(beyond_range="refuse").is_working_day(dt.date(2027, 1, 4))
     assert info.value.code == "calendar_out_of_range"
     assert "2027-01-04" in info.value.message and "2026" in info.value.message
 
 
-def test_weekday_fallback_is_opt_in_and_treats_monday_to_friday_as_working():
-    cal = WorkCalendar(beyond_range="weekdays")
+def test_a_year_beyond_the_package_counts_its_statutory_holidays_and_monday_to_friday():
+    cal = WorkCalendar()
+    assert not cal.is_working_day(dt.date(2027, 1, 1))  # a Friday: New Year's Day
+    assert not cal.is_working_day(dt.date(2027, 2, 5))  # a Friday: Spring Festival eve
+    assert not cal.is_working_day(dt.date(2027, 2, 8))  # a Monday: third day of the year
+    assert cal.is_working_day(dt.date(2027, 2, 9))
     assert cal.is_working_day(dt.date(2027, 1, 4))  # a Monday
     assert not cal.is_working_day(dt.date(2027, 1, 9))  # a Saturday
+    assert not cal.schedule_known(2027)
 
 
-def test_deployment_can_supply_next_years_schedule_before_the_package_does():
-    # given: a deployment that enters 2027 New Year's Day itself and declares 2027 covered
-    cal = WorkCalendar(extra_holidays=frozenset({dt.date(2027, 1, 1)}),
-                       extra_workdays=frozenset({dt.date(2027, 1, 9)}),
-                       extra_years=frozenset({2027}))
-    assert not cal.is_working_day(dt.date(2027, 1, 1))  # a Friday, declared a holiday
-    assert cal.is_working_day(dt.date(2027, 1, 9))  # a Saturday, declared a make-up day
-    assert cal.is_working_day(dt.date(2027, 1, 4))
+def test_a_loaded_schedule_and_local_days_win_and_local_wins_over_the_schedule():
+    cal = WorkCalendar(days=(
+        CalendarDay(dt.date(2027, 2, 4), DayKind.HOLIDAY, "春节", DaySource.SCHEDULE),
+        CalendarDay(dt.date(2027, 2, 20), DayKind.WORKDAY, "春节调休上班", DaySource.SCHEDULE),
+        CalendarDay(dt.date(2027, 2, 4), DayKind.WORKDAY, "区值班日", DaySource.LOCAL),
+        CalendarDay(dt.date(2027, 3, 12), DayKind.HOLIDAY, "区植树日", DaySource.LOCAL),
+    ), scheduled_years=frozenset({2027}))
+    assert cal.schedule_known(2027)
+    assert cal.is_working_day(dt.date(2027, 2, 20))  # a Saturday, a make-up day
+    assert cal.is_working_day(dt.date(2027, 2, 4))  # the district's own day wins
+    assert not cal.is_working_day(dt.date(2027, 3, 12))
+    assert cal.explain(dt.date(2027, 2, 4)).source is DaySource.LOCAL
 
 
-def test_a_date_cannot_be_both_extra_holiday_and_extra_workday():
-    day = dt.date(2027, 1, 1)
+def test_an_entry_twice_for_one_source_or_a_loaded_statutory_entry_is_refused():
+    day = dt.date(2027, 3, 1)
     with pytest.raises(ValidationFailed):
-        WorkCalendar(extra_holidays=frozenset({day}), extra_workdays=frozenset({day}))
+        WorkCalendar(days=(CalendarDay(day, DayKind.HOLIDAY, "a", DaySource.LOCAL),
+                           CalendarDay(day, DayKind.WORKDAY, "b", DaySource.LOCAL)))
+    with pytest.raises(ValidationFailed):
+        WorkCalendar(days=(CalendarDay(day, DayKind.HOLIDAY, "a", DaySource.STATUTORY),))
 
 
-def test_working_days_that_run_past_the_data_are_refused():
+def test_years_before_the_package_and_after_the_statutory_range_are_refused():
     with pytest.raises(CalendarOutOfRange):
-        add_working_days(sh(2026, 12, 28, 10), 13)
+        WorkCalendar().is_working_day(dt.date(2003, 6, 2))
+    with pytest.raises(CalendarOutOfRange):
+        WorkCalendar().is_working_day(dt.date(LAST_YEAR + 1, 6, 2))
+
+
+def test_working_days_that_run_past_the_data_are_refused_when_refusal_is_chosen():
+    with pytest.raises(CalendarOutOfRange):
+        add_working_days(sh(2026, 12, 28, 10), 13, calendar=WorkCalendar(beyond_range="refuse"))
 
 
 # --- working days -------------------------------------------------------------------------

@@ -44,13 +44,11 @@ def import_values(
         per = io._text(r.get("period"))
         if comp:
             hit = known.get(comp)
-            if hit is None:
+            if hit is None or not scope.covers(hit[2]):
+                # a compound of another area reads as unknown: the file learns nothing of it
                 problems.append(io._problem(name, n, "compound_code",
                                             f"登记册中没有小区 {comp!r}"))
             else:
-                if not scope.covers(hit[2]):
-                    problems.append(io._problem(name, n, "compound_code",
-                                                f"小区 {comp} 不在您的管辖范围内"))
                 if typ and hit[1] != typ:
                     problems.append(io._problem(
                         name, n, "compound_type",

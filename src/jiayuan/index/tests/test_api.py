@@ -18,7 +18,7 @@ def test_scores_scoped_and_compound(scored, nb_staff, login):  # noqa: F811
     r = c.get(f"/api/v1/index/compounds/{scored.compounds['S1N1C1'].code}", {"period": "2026"})
     assert r.status_code == 200 and "z" in r.json() and "explanation" in r.json()
     r = c.get(f"/api/v1/index/compounds/{scored.compounds['S2N1C1'].code}", {"period": "2026"})
-    assert r.status_code == 403 and r.json()["error"]["code"]
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = c.post("/api/v1/index/runs", json.dumps({"period": "2026"}),
                content_type="application/json")
     assert r.status_code == 403

@@ -54,10 +54,13 @@ def test_bad_sheet_refused_with_every_problem_nothing_stored(tiny, tmp_path):
 def test_import_out_of_scope_refused(tiny, tmp_path):
     other = tiny.compounds["S2N1C1"]
     body = f"{other.code},commodity,2025,safe_compound,1\n"
-    with pytest.raises(ImportRejected, match="问题"):
+    with pytest.raises(ImportRejected, match="问题") as refused:
         import_values(_csv(tmp_path, body), scope=AreaScope.of(tiny.neighbourhoods["S1N1"].path),
                       period=get_or_create_period("2025"))
     assert LeafValue.objects.count() == 0
+    # it reads as an unknown compound: the file learns nothing about another area
+    assert [p["message"] for p in refused.value.problems] == [
+        f"values.csv 第 2 行：登记册中没有小区 {other.code!r}"]
 
 
 def test_good_sheet_stored_and_reimport_replaces(tiny, tmp_path):

@@ -54,7 +54,7 @@ def test_rankings_scoped_to_neighbourhood(scored, nb_staff, login):
         assert (link in body) == (comp.name in mine), key
     # another neighbourhood's compound page is refused
     other = scored.compounds["S2N1C1"]
-    assert c.get(f"/index/compounds/{other.code}/").status_code == 403
+    assert c.get(f"/index/compounds/{other.code}/").status_code == 404
     assert c.get(f"/index/compounds/{scored.compounds['S1N1C1'].code}/").status_code == 200
     data = c.get("/index/map/scores.json", {"period": "2026"}).json()
     assert set(data["scores"]) == {scored.compounds["S1N1C1"].code,

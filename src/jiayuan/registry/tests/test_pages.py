@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -60,31 +62,38 @@ def test_roles_without_registry_view_get_403(role, tiny, make_user, login):
 
 # --- scope --------------------------------------------------------------------------------
 
-def test_staff_get_403_for_another_neighbourhoods_compound(staff_s1n1, tiny):
+def test_staff_get_404_for_another_neighbourhoods_compound(staff_s1n1, tiny):
     res = staff_s1n1.get(reverse("registry:compound", args=[tiny.compounds["S1N2C1"].code]))
-    assert res.status_code == 403
+    assert res.status_code == 404
     body = res.content.decode()
-    assert "不在您的管辖范围内" in body
     assert tiny.compounds["S1N2C1"].name not in body
+    # exactly what a compound that does not exist gets: nothing tells the two apart
+    missing = staff_s1n1.get(reverse("registry:compound", args=["310115999999999"]))
+    def plain(html: str, code: str) -> str:  # without the form token and the page's own address
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html).replace(code, "")
+
+    assert missing.status_code == 404
+    assert plain(missing.content.decode(), "310115999999999") == plain(
+        body, tiny.compounds["S1N2C1"].code)
 
 
-def test_staff_get_403_for_another_neighbourhoods_entrance_code(staff_s1n1, tiny):
+def test_staff_get_404_for_another_neighbourhoods_entrance_code(staff_s1n1, tiny):
     other = tiny.entrances["S2N1C2"]
     res = staff_s1n1.get(reverse("registry:entrance_home_code", args=[other.code]))
-    assert res.status_code == 403
+    assert res.status_code == 404
     assert other.home_code not in res.content.decode()
 
 
-def test_staff_get_403_for_another_neighbourhoods_tree_node(staff_s1n1, tiny):
-    assert staff_s1n1.get(node_url("neighbourhood", tiny.neighbourhoods["S1N2"].code)).status_code == 403
-    assert staff_s1n1.get(node_url("subdistrict", tiny.subdistricts["S2"].code)).status_code == 403
-    assert staff_s1n1.get(node_url("compound", tiny.compounds["S2N2C1"].code)).status_code == 403
+def test_staff_get_404_for_another_neighbourhoods_tree_node(staff_s1n1, tiny):
+    assert staff_s1n1.get(node_url("neighbourhood", tiny.neighbourhoods["S1N2"].code)).status_code == 404
+    assert staff_s1n1.get(node_url("subdistrict", tiny.subdistricts["S2"].code)).status_code == 404
+    assert staff_s1n1.get(node_url("compound", tiny.compounds["S2N2C1"].code)).status_code == 404
 
 
-def test_staff_get_403_for_another_neighbourhoods_printable_codes(staff_s1n1, tiny):
+def test_staff_get_404_for_another_neighbourhoods_printable_codes(staff_s1n1, tiny):
     res = staff_s1n1.get(reverse("registry:compound_home_codes",
                                  args=[tiny.compounds["S1N2C2"].code]))
-    assert res.status_code == 403
+    assert res.status_code == 404
 
 
 def test_map_geojson_holds_only_the_staffs_compounds(staff_s1n1, tiny):

@@ -51,7 +51,7 @@ def ensure_category(code: str) -> str:
     Category.objects.get_or_create(code=code, defaults={
         "name": name, "kind": Category.Kind.EVENT, "major_code": MAJOR[0],
         "major_name": MAJOR[1], "time_limit_amount": minutes, "time_limit_unit": "minutes",
-        "default_department_kind": department_kind,
+        "default_department_kind": department_kind, "public": False,
         "source": "jiayuan.sensors: alarm classes of the sensors app"})
     return code
 

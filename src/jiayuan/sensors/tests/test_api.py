@@ -56,7 +56,7 @@ def test_register_refuses_bad_input_with_a_machine_readable_error(tiny, officer,
     assert r.status_code == 422 and "overrides" in r.json()["error"]["details"]
     r = _post(client, "/api/v1/sensors/devices", {"code": "SHED-9", "kind": "ebike_shed",
                                                   "entrance": tiny.entrances["S2N1C1"].code})
-    assert r.status_code == 403  # outside the officer's subdistrict
+    assert r.status_code == 404  # outside the officer's subdistrict
     assert not Device.objects.exists()
     r = _post(client, "/api/v1/sensors/devices", {
         "code": "SHED-9", "kind": "ebike_shed", "entrance": e, "owner_unit": "department:PS1",
@@ -117,7 +117,7 @@ def test_alarms_list_acknowledge_and_exports(tiny, officer, other, client):
     alarm = Alarm.objects.get(rule_id__endswith="gas_high")
     client.force_login(other)
     assert client.get("/api/v1/sensors/alarms").json()["total"] == 0
-    assert client.post(f"/api/v1/sensors/alarms/{alarm.pk}/acknowledge").status_code == 403
+    assert client.post(f"/api/v1/sensors/alarms/{alarm.pk}/acknowledge").status_code == 404
     client.force_login(officer)
     items = client.get("/api/v1/sensors/alarms").json()["items"]
     assert {i["rule"] for i in items} >= {"gas_detector.gas_high"}

@@ -185,8 +185,8 @@ def test_area_parameter_narrows_and_is_refused_outside_scope(network, users, log
     data = c.get(reverse("sensors_ops:vitals_json"), {"area": n2}).json()
     assert data["devices"] == 1 and data["silent_devices"] == 1 and data["active_alarms"] == 0
     other = tiny.neighbourhoods["S2N1"].code
-    assert c.get(reverse("sensors_ops:vitals_json"), {"area": other}).status_code == 403
-    assert c.get(reverse("sensors_ops:screen"), {"area": other}).status_code == 403
+    assert c.get(reverse("sensors_ops:vitals_json"), {"area": other}).status_code == 404
+    assert c.get(reverse("sensors_ops:screen"), {"area": other}).status_code == 404
     assert c.get(reverse("sensors_ops:screen"), {"area": "nope"}).status_code == 404
 
 
