@@ -217,3 +217,14 @@ def test_a_12345_import_writes_its_report_events_once_with_the_source_row(tiny, 
     payload = CaseEvent.objects.get(case__external_id="G-1", seq=1).payload
     assert (payload["import"], payload["row"], payload["request_type"],
             payload["handling_unit"]) == ("orders.csv", 2, "complaint", "市政所")
+
+
+def test_a_home_code_report_writes_the_residents_consent_into_its_report_event_once(tiny):
+    from jiayuan.cases.services.attachments import report_from_home_code
+
+    with CaptureQueriesContext(connection) as queries:
+        case, created = report_from_home_code(
+            entrance=tiny.entrances["S1N1C1"], description="楼道灯坏了", **INSIDE,
+            exact_position_public=True)
+    assert created and updates_of_events(queries.captured_queries) == []
+    assert case.events.get(seq=1).payload["consent"] == {"exact_position_public": True}
