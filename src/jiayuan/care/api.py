@@ -31,6 +31,7 @@ from jiayuan.care.services import (
     update_elder,
 )
 from jiayuan.core.errors import NotFound
+from jiayuan.core.pagination import page
 
 router = Router(tags=["care"])
 
@@ -121,11 +122,11 @@ def _task(t: CareTask) -> dict[str, Any]:
 def list_elders(request: HttpRequest, risk: str = "", neighbourhood: str = "",
                 overdue: bool = False, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     access.require_view(request.user)
+    window = page(offset, limit, default=100, maximum=500)
     now = timezone.now()
     qs = selectors.elders(scope_for(request.user), risk=risk, neighbourhood=neighbourhood,
                           overdue=overdue, now=now)
-    limit = max(1, min(limit, 500))
-    rows = [selectors.masked_row(e, now=now) for e in qs[offset:offset + limit]]
+    rows = [selectors.masked_row(e, now=now) for e in window.of(qs)]
     return {"count": qs.count(), "results": rows}
 
 

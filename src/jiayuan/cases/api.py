@@ -38,6 +38,7 @@ from jiayuan.cases.services.intake import intake_batch
 from jiayuan.cases.workdays import TimeLimit, TimeUnit
 from jiayuan.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from jiayuan.core.masking import mask_name, mask_phone
+from jiayuan.core.pagination import page
 
 router = Router(tags=["cases"])
 
@@ -243,8 +244,7 @@ def list_cases(
     offset: int = 0,
 ) -> dict[str, Any]:
     require_staff(request)
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationFailed("limit 须在 1 到 500 之间，offset 不能为负")
+    window = page(offset, limit, default=50, maximum=500)
     qs = _related(selectors.cases(scope_for(request.user)))
     exact = {"state": state, "channel": channel, "tier": tier, "lead_unit": lead_unit,
              "routing_source": routing_source, "neighbourhood__code": neighbourhood,
@@ -266,7 +266,7 @@ def list_cases(
         qs = qs.filter(reported_at__lt=dt.datetime.combine(
             reported_to + dt.timedelta(days=1), dt.time(), tz))
     qs = qs.order_by("-reported_at", "-id")
-    return {"count": qs.count(), "items": [case_out(c, now) for c in qs[offset:offset + limit]]}
+    return {"count": qs.count(), "items": [case_out(c, now) for c in window.of(qs)]}
 
 
 @router.get("/cases/{number}", response=CaseDetailOut, summary="One case with its history")

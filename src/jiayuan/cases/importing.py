@@ -27,6 +27,7 @@ from jiayuan.cases.routing.io import Table, read_table
 from jiayuan.cases.services.intake import MAX_DESCRIPTION, open_case
 from jiayuan.cases.services.routing import route_new_case
 from jiayuan.core.errors import ImportRejected
+from jiayuan.core.uploads import Limits, cli_limits
 from jiayuan.registry.geo import CoordinateError, to_wgs84
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -228,13 +229,17 @@ def validate(table: Table, *, mapping: str | Mapping[str, tuple[str, ...]] = "ho
 
 def import_work_orders(path: str | Path, *, mapping: str | Mapping[str, tuple[str, ...]] =
                        "hotline_12345", crs: str = "wgs84", user: Any = None,
-                       dry_run: bool = False, sheet: str | None = None) -> ImportResult:
+                       dry_run: bool = False, sheet: str | None = None,
+                       limits: Limits | None = None) -> ImportResult:
     """Import a 12345 work-order file; returns what was created and what already existed.
 
     Refuses the whole file (``ImportRejected``) if any row is bad, writing nothing. With
-    ``dry_run`` the file is only validated.
+    ``dry_run`` the file is only validated. The file is read within ``limits`` (default: the
+    import commands', ``core.uploads.cli_limits``): over them ``FileTooLarge`` or
+    ``TooManyRows``.
     """
-    orders = validate(read_table(path, sheet=sheet), mapping=mapping, crs=crs)
+    table = read_table(path, sheet=sheet, limits=limits or cli_limits())
+    orders = validate(table, mapping=mapping, crs=crs)
     result = ImportResult(rows=len(orders))
     if dry_run:
         return result

@@ -285,3 +285,33 @@ JIAYUAN_SENSORS = {
     # Video analytics: detections below this confidence open no case.
     "VIDEO_MIN_CONFIDENCE": float(os.environ.get("JIAYUAN_VIDEO_MIN_CONFIDENCE", "0.8")),
 }
+
+# --- Uploads and imports (docs/security.md; read by jiayuan.core.uploads) ---------------------
+# Every import reads its file within these limits: the file as sent, every part of a zip or
+# .xlsx once decompressed (counted while reading, not taken from the zip's headers), the
+# members of a zip, the non-blank rows. Over a limit: HTTP 413 (file_too_large, too_many_rows);
+# a damaged file: 422 (unreadable_file). "WEB" is for the pages and the API, "CLI" for the
+# import commands (jiayuan import, cases import, index compute), run by an operator.
+_MB = 1024 * 1024
+JIAYUAN_UPLOADS = {
+    "WEB": {
+        "MAX_BYTES": int(os.environ.get("JIAYUAN_UPLOAD_MAX_MB", "100")) * _MB,
+        "MAX_UNPACKED_BYTES": int(os.environ.get("JIAYUAN_UPLOAD_MAX_UNPACKED_MB", "200")) * _MB,
+        "MAX_MEMBERS": int(os.environ.get("JIAYUAN_UPLOAD_MAX_MEMBERS", "200")),
+        # A whole Pudong-scale registry is 184,051 rows (docs/registry-spreadsheets.md).
+        "MAX_ROWS": int(os.environ.get("JIAYUAN_UPLOAD_MAX_ROWS", "250000")),
+    },
+    "CLI": {
+        "MAX_BYTES": int(os.environ.get("JIAYUAN_IMPORT_MAX_MB", "1024")) * _MB,
+        "MAX_UNPACKED_BYTES": int(os.environ.get("JIAYUAN_IMPORT_MAX_UNPACKED_MB", "4096")) * _MB,
+        "MAX_MEMBERS": int(os.environ.get("JIAYUAN_IMPORT_MAX_MEMBERS", "10000")),
+        "MAX_ROWS": int(os.environ.get("JIAYUAN_IMPORT_MAX_ROWS", "10000000")),
+    },
+}
+# Django's own: form fields (not files) of one request are held in memory up to this size;
+# an uploaded file above FILE_UPLOAD_MAX_MEMORY_SIZE is streamed to a temporary file on disk
+# instead of memory (core.uploads then reads it in chunks and stops at MAX_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20

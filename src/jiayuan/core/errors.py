@@ -84,3 +84,35 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = "与现有数据冲突"
+
+
+class FileTooLarge(DomainError):
+    """An uploaded or imported file is over a size limit: as sent, or once decompressed
+    (``core.uploads``)."""
+
+    code = "file_too_large"
+    status = 413
+    default_message = "文件过大"
+
+
+class TooManyRows(DomainError):
+    """An uploaded or imported spreadsheet has more rows than the import accepts."""
+
+    code = "too_many_rows"
+    status = 413
+    default_message = "文件行数超过上限"
+
+
+class UnreadableFile(ValidationFailed):
+    """An uploaded or imported file cannot be read: damaged, encrypted, an unknown encoding,
+    a malformed row, or too many members in a zip."""
+
+    code = "unreadable_file"
+    default_message = "无法读取文件"
+
+
+class InvalidPage(ValidationFailed):
+    """A list API's ``offset`` or ``limit`` out of range (``core.pagination``)."""
+
+    code = "invalid_page"
+    default_message = "分页参数有误"

@@ -17,6 +17,7 @@ from ninja import Router, Schema, Status
 
 from jiayuan.accounts.scope import scope_for
 from jiayuan.core.errors import Forbidden, NotFound
+from jiayuan.core.pagination import page
 from jiayuan.index import selectors
 from jiayuan.index.models import CompoundScore, IndexRun
 from jiayuan.index.services.periods import get_or_create_period
@@ -67,13 +68,12 @@ def list_scores(request: HttpRequest, period: str | None = None, type: str | Non
                 subdistrict: str | None = None, offset: int = 0, limit: int = 100) -> dict[str, Any]:
     if not may_view(request.user):
         raise Forbidden()
+    window = page(offset, limit, default=100, maximum=1000)
     run = _run(period)
     qs = selectors.scores(scope_for(request.user), run, compound_type=type,
                           subdistrict=subdistrict)
-    limit = max(1, min(limit, 1000))
-    offset = max(0, offset)
     return {"run": run.pk, "period": run.period.label, "count": qs.count(),
-            "items": [_score(s) for s in qs[offset:offset + limit]]}
+            "items": [_score(s) for s in window.of(qs)]}
 
 
 @router.get("/compounds/{code}")

@@ -8,7 +8,6 @@ before refusing with :class:`ImportRejected`; nothing is computed or written fro
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -16,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jiayuan.core.errors import ImportRejected
+from jiayuan.core import exports, uploads
+from jiayuan.core.errors import ImportRejected, UnreadableFile
+from jiayuan.core.uploads import Limits
 
 from .engine.catalogue import COMPOUND_TYPES, DIMENSIONS, Catalogue, catalogue_from_rows
 from .engine.compute import IndexResult
@@ -35,37 +36,36 @@ def _problem(sheet: str, row: int | None, column: str | None, message: str) -> P
     return {"sheet": sheet, "row": row, "column": column, "message": f"{sheet} {prefix}{message}"}
 
 
-def read_table(path: str | Path) -> tuple[str, list[str], list[tuple[int, Row]]]:
-    """Rows of a .csv (UTF-8, BOM tolerated) or the first sheet of an .xlsx, with row numbers.
+def read_table(path: str | Path, *, limits: Limits | None = None,
+               ) -> tuple[str, list[str], list[tuple[int, Row]]]:
+    """Rows of a .csv (UTF-8, BOM tolerated, or GB18030) or the first sheet of an .xlsx, with
+    row numbers, read through ``core.uploads`` within ``limits`` (default: the web's).
 
     Row numbers are the spreadsheet's own: the header is row 1. Blank rows are skipped.
-    Refuses another suffix or an unreadable file (``ImportRejected``).
+    Refuses another suffix or an unreadable file (``ImportRejected``), a file over the limits
+    (``FileTooLarge``, ``TooManyRows``: HTTP 413).
     """
     p = Path(path)
     name = p.name
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
         raise ImportRejected([_problem(name, None, None, "只支持 .csv 或 .xlsx 文件")])
+    limits = limits or Limits()
+    budget = uploads.Budget(limits, name)
     try:
+        data = uploads.read_file(p, limits)
         if suffix == ".csv":
-            with open(p, encoding="utf-8-sig", newline="") as fh:
-                raw = list(csv.reader(fh))
+            budget.add_bytes(len(data))
+            raw = uploads.read_csv(data, budget).rows
         else:
-            from openpyxl import load_workbook
-
-            wb = load_workbook(p, read_only=True, data_only=True)
-            ws = wb.worksheets[0]
-            raw = [list(r) for r in ws.iter_rows(values_only=True)]
-            wb.close()
-    except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
-        raise ImportRejected([_problem(name, None, None, f"无法读取文件：{exc}")]) from exc
+            raw = uploads.read_xlsx(data, budget, first_only=True)[0].rows
+    except UnreadableFile as exc:
+        raise ImportRejected([_problem(name, None, None, exc.message)]) from None
     if not raw:
         raise ImportRejected([_problem(name, None, None, "文件为空")])
-    header = [str(h).strip() if h is not None else "" for h in raw[0]]
+    header = [str(h).strip() if h is not None else "" for h in raw[0][1]]
     rows: list[tuple[int, Row]] = []
-    for n, r in enumerate(raw[1:], start=2):
-        if all(v is None or str(v).strip() == "" for v in r):
-            continue
+    for n, r in raw[1:]:
         rows.append((n, {h: (r[i] if i < len(r) else None) for i, h in enumerate(header) if h}))
     return name, header, rows
 
@@ -97,7 +97,7 @@ def _missing_columns(name: str, header: Sequence[str], needed: Sequence[str]) ->
 
 
 def read_values(
-    path: str | Path, catalogue: Catalogue
+    path: str | Path, catalogue: Catalogue, *, limits: Limits | None = None
 ) -> tuple[list[tuple[str, str, str, str, float]], list[Problem]]:
     """Records (compound, type, period, code, value) and every problem found.
 
@@ -105,7 +105,7 @@ def read_values(
     unknown indicator, a value for a derived (self-growth) indicator, a non-numeric or empty
     value, a repeated (compound, period, indicator), a compound given two types.
     """
-    name, header, rows = read_table(path)
+    name, header, rows = read_table(path, limits=limits)
     problems = _missing_columns(name, header, VALUE_COLUMNS)
     if problems:
         return [], problems
@@ -172,14 +172,14 @@ def read_values(
 
 
 def read_thresholds(
-    path: str | Path, catalogue: Catalogue
+    path: str | Path, catalogue: Catalogue, *, limits: Limits | None = None
 ) -> tuple[dict[tuple[str, str], tuple[float, float]], list[Problem]]:
     """Fixed goalposts (type, code) → (x_min, x_max) and every problem found.
 
     Problems: a missing column, an unknown type or indicator, a non-numeric bound,
     x_min > x_max, a repeated (type, indicator).
     """
-    name, header, rows = read_table(path)
+    name, header, rows = read_table(path, limits=limits)
     problems = _missing_columns(name, header, THRESHOLD_COLUMNS)
     if problems:
         return {}, problems
@@ -213,9 +213,9 @@ def read_thresholds(
     return out, problems
 
 
-def read_catalogue_file(path: str | Path) -> tuple[Catalogue | None, list[Problem]]:
+def read_catalogue_file(path: str | Path, *, limits: Limits | None = None) -> tuple[Catalogue | None, list[Problem]]:
     """A catalogue from CSV/XLSX (dimensions must be the four glossary names), or its problems."""
-    name, header, rows = read_table(path)
+    name, header, rows = read_table(path, limits=limits)
     problems = _missing_columns(name, header, ("code", "dimension", "subindex", "polarity"))
     if problems:
         return None, problems
@@ -272,7 +272,8 @@ def _isnan_row(result: IndexResult, c: int, p: int) -> bool:
 
 def write_table(path: str | Path, header: list[str], rows: list[list[Any]]) -> None:
     """Write a .csv (UTF-8 with BOM, for Excel) or .xlsx atomically: a temporary file in the
-    same folder, renamed over the target only when complete."""
+    same folder, renamed over the target only when complete. Cells go through
+    ``core.exports`` (formula-like text neutralised)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
@@ -282,17 +283,15 @@ def write_table(path: str | Path, header: list[str], rows: list[list[Any]]) -> N
     try:
         if suffix == ".csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(header)
-                w.writerows(["" if v is None else v for v in r] for r in rows)
+                exports.write_csv(fh, header, rows)
         else:
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("index")
-            ws.append(header)
+            exports.append_row(ws, header)
             for r in rows:
-                ws.append(r)
+                exports.append_row(ws, r)
             wb.save(tmp)
         os.replace(tmp, p)
     except BaseException:

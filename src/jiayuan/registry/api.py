@@ -8,6 +8,7 @@ from ninja import Query, Router
 from jiayuan.accounts.permissions import require
 from jiayuan.accounts.scope import scope_for
 from jiayuan.core.errors import InvalidCoordinates, ValidationFailed
+from jiayuan.core.pagination import page
 from jiayuan.registry import selectors, services
 from jiayuan.registry.geo import CoordinateError
 from jiayuan.registry.models import Compound, CompoundType, Entrance
@@ -62,8 +63,7 @@ def list_compounds(
     offset: int = 0,
 ) -> dict[str, object]:
     require(request.user, "registry.view")
-    if not 1 <= limit <= 500 or offset < 0:
-        raise ValidationFailed("limit 须在 1 到 500 之间，offset 不能为负")
+    window = page(offset, limit, default=50, maximum=500)
     if compound_type and compound_type not in CompoundType.values:
         raise ValidationFailed(f"未知小区类型“{compound_type}”",
                                details={"allowed": list(CompoundType.values)})
@@ -75,7 +75,7 @@ def list_compounds(
     if q:
         qs = qs.filter(name__icontains=q)
     qs = qs.order_by("code")
-    return {"count": qs.count(), "items": [compound_out(c) for c in qs[offset:offset + limit]]}
+    return {"count": qs.count(), "items": [compound_out(c) for c in window.of(qs)]}
 
 
 @router.get("/compounds/{code}", response=CompoundDetailOut)

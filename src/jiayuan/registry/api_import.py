@@ -12,14 +12,13 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from jiayuan.accounts.permissions import require
-from jiayuan.core.errors import ImportRejected, ValidationFailed
+from jiayuan.core import uploads
+from jiayuan.core.errors import ImportRejected
 from jiayuan.registry.io.files import SourceError, read_bytes
 from jiayuan.registry.io.parse import problem
 from jiayuan.registry.io.service import import_registry
 
 router = Router(tags=["registry"])
-
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class SheetCounts(Schema):
@@ -47,10 +46,10 @@ def import_spreadsheet(
 ) -> dict[str, object]:
     require(request.user, "registry.import")
     name = file.name or "upload"
-    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
-        raise ValidationFailed(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
+    limits = uploads.web_limits()  # over a limit: 413 file_too_large / too_many_rows
+    data = uploads.read_upload(file, limits)
     try:
-        raw, digest = read_bytes(name, file.read(), sheet=sheet)
+        raw, digest = read_bytes(name, data, sheet=sheet, limits=limits)
     except SourceError as exc:
         raise ImportRejected([dict(problem(name, None, None, str(exc)))]) from None
     report = import_registry(raw_sheets=raw, file_name=name, sha256=digest, actor=request.user,

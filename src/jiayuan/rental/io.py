@@ -6,12 +6,12 @@ x_plus_1_permit, marks``. :func:`read_rooms` checks every cell and returns every
 number as the spreadsheet shows it, the header being row 1; column name; Chinese message);
 a file with any problem gives no units. RESULT (:func:`write_result`): one row per unit, in the
 order units first appear in ROOMS — ``unit_id, compliant, rules, reasons``; .csv in UTF-8 with
-BOM (Excel opens the Chinese) or .xlsx, written atomically, formula-looking text neutralised.
+BOM (Excel opens the Chinese) or .xlsx, written atomically through ``core.exports``
+(formula-looking text neutralised: an apostrophe in .csv, a quote-prefixed text cell in .xlsx).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -20,6 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jiayuan.core import exports, uploads
+from jiayuan.core.errors import DomainError
+from jiayuan.core.uploads import CLI_DEFAULTS, Limits
 
 from .engine import KIND_LABELS, Mark, Room, RoomKind, Unit, UnitResult
 
@@ -65,28 +69,21 @@ def _cell(v: Any) -> str:
     return str(v).strip()
 
 
-def _raw_rows(path: Path) -> list[list[Any]]:
+def _raw_rows(path: Path, limits: Limits) -> list[tuple[int, list[Any]]]:
+    """The non-blank rows of ROOMS with their spreadsheet row numbers, read through
+    ``core.uploads`` within ``limits`` (size, decompressed size, rows)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise RoomsRejected([Problem(None, None, f"{path.name}：只支持 .csv 或 .xlsx 文件")])
+    budget = uploads.Budget(limits, path.name)
     try:
+        data = uploads.read_file(path, limits)
         if suffix == ".csv":
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                return [list(r) for r in csv.reader(fh)]
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    except UnicodeDecodeError as exc:
-        raise RoomsRejected([Problem(None, None, f"{path.name}：不是 UTF-8 编码的 CSV"
-                                                 f"（第 {exc.start} 字节），请在 Excel 中另存为“CSV UTF-8”")]) from exc
-    except (OSError, ValueError, KeyError, IndexError, csv.Error) as exc:
-        raise RoomsRejected([Problem(None, None, f"{path.name}：无法读取文件（{exc}）")]) from exc
-    except Exception as exc:  # openpyxl raises assorted errors on a file that is not a workbook
-        raise RoomsRejected([Problem(None, None, f"{path.name}：无法读取文件（{type(exc).__name__}）")]) from exc
+            budget.add_bytes(len(data))
+            return uploads.read_csv(data, budget, encodings=("utf-8-sig",)).rows
+        return uploads.read_xlsx(data, budget, first_only=True)[0].rows
+    except DomainError as exc:  # unreadable, or over a limit: a problem of the file
+        raise RoomsRejected([Problem(None, None, f"{path.name}：{exc.message}")]) from None
 
 
 _YES_NO: dict[str, bool] = {"yes": True, "y": True, "是": True, "true": True,
@@ -126,19 +123,21 @@ def _occupants(text: str, row: int, problems: list[Problem]) -> int:
     return int(f)
 
 
-def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
+def read_rooms(path: str | Path, *,
+               limits: Limits = CLI_DEFAULTS) -> tuple[list[Unit], list[Problem]]:
     """The units of a ROOMS file, in the order they first appear, and every problem found.
 
     If any problem is returned, the units list is empty: nothing is checked from a bad file.
+    The file is read within ``limits`` (``core.uploads``; the command passes its settings).
     """
     p = Path(path)
     try:
-        raw = _raw_rows(p)
+        raw = _raw_rows(p, limits)
     except RoomsRejected as exc:
         return [], exc.problems
     if not raw:
         return [], [Problem(None, None, f"{p.name}：文件为空，缺少表头")]
-    header = [_cell(h).lstrip("\ufeff").strip().lower() for h in raw[0]]
+    header = [_cell(h).lstrip("\ufeff").strip().lower() for h in raw[0][1]]
     problems: list[Problem] = []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -159,7 +158,7 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
     seen: dict[tuple[str, str], int] = {}
     yes_no = _YES_NO.get
     kinds = _KINDS.get
-    for n, r in enumerate(raw[1:], start=2):
+    for n, r in raw[1:]:
         # every cell as stripped text; numbers from a workbook as Python writes them
         cells = [v.strip() if v.__class__ is str else _cell(v) for v in r]
         if len(cells) < width:
@@ -231,19 +230,11 @@ def read_rooms(path: str | Path) -> tuple[list[Unit], list[Problem]]:
     return units, []
 
 
-# TODO: core export writer — replace with the shared neutralising writer in core/ once merged.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def result_rows(results: Sequence[UnitResult]) -> list[list[str]]:
-    """RESULT rows: ``unit_id, compliant (yes/no), rules (;-joined codes), reasons (；-joined)``."""
-    return [[neutralise(r.unit_id), "yes" if r.compliant else "no",
-             ";".join(rule.value for rule in r.rules), neutralise("；".join(r.reasons))]
+    """RESULT rows: ``unit_id, compliant (yes/no), rules (;-joined codes), reasons (；-joined)``.
+    Written through ``core.exports``, which neutralises formula-looking text."""
+    return [[r.unit_id, "yes" if r.compliant else "no",
+             ";".join(rule.value for rule in r.rules), "；".join(r.reasons)]
             for r in results]
 
 
@@ -270,17 +261,15 @@ def write_result(path: str | Path, results: Sequence[UnitResult]) -> int:
     try:
         if suffix == ".csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(RESULT_COLUMNS)
-                w.writerows(rows)
+                exports.write_csv(fh, RESULT_COLUMNS, rows)
         else:
             from openpyxl import Workbook
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("result")
-            ws.append(list(RESULT_COLUMNS))
+            exports.append_row(ws, RESULT_COLUMNS)
             for row in rows:
-                ws.append(row)
+                exports.append_row(ws, row)
             wb.save(tmp)
         os.replace(tmp, p)
     except BaseException:

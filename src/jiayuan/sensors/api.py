@@ -20,7 +20,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiayuan.core import uploads
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
+from jiayuan.core.pagination import Page, page
 from jiayuan.sensors import selectors
 from jiayuan.sensors.models import CAMERA_KIND, Alarm, Device
 from jiayuan.sensors.services import alarms as alarm_services
@@ -29,6 +31,13 @@ from jiayuan.sensors.services import devices as device_services
 router = Router(tags=["sensors"])
 
 PAGE = 200
+MAX_PAGE = 1000
+
+
+def _page(offset: int, limit: int) -> Page:
+    """Every list here pages the same way (``core.pagination``): 422 ``invalid_page`` for a
+    negative or absurd offset or limit."""
+    return page(offset, limit, default=PAGE, maximum=MAX_PAGE)
 
 
 class DeviceIn(Schema):
@@ -87,14 +96,15 @@ def _alarm_out(a: Alarm) -> dict[str, Any]:
 
 @router.get("/devices")
 def list_devices(request: HttpRequest, kind: str = "", silent: bool | None = None,
-                 offset: int = 0) -> dict[str, Any]:
+                 offset: int = 0, limit: int = PAGE) -> dict[str, Any]:
+    window = _page(offset, limit)
     qs = selectors.devices_for(request.user)
     if kind:
         qs = qs.filter(kind=kind)
     if silent is not None:
         qs = qs.filter(silent=silent)
     total = qs.count()
-    return {"total": total, "items": [_device_out(d) for d in qs[offset:offset + PAGE]]}
+    return {"total": total, "items": [_device_out(d) for d in window.of(qs)]}
 
 
 @router.post("/devices", response={200: dict, 201: dict})
@@ -117,15 +127,19 @@ def import_devices(request: HttpRequest,
                    file: UploadedFile = File(...),  # noqa: B008 - Ninja parameter
                    ) -> dict[str, Any]:
     selectors.require_editor(request.user)
-    report = device_services.import_devices(file.name or "devices.csv", file.read(),
-                                            user=request.user)
+    limits = uploads.web_limits()
+    report = device_services.import_devices(file.name or "devices.csv",
+                                            uploads.read_upload(file, limits),
+                                            user=request.user, limits=limits)
     return {"created": report.created, "updated": report.updated}
 
 
 @router.get("/alarms")
-def list_alarms(request: HttpRequest, state: str = "open", offset: int = 0) -> dict[str, Any]:
+def list_alarms(request: HttpRequest, state: str = "open", offset: int = 0,
+                limit: int = PAGE) -> dict[str, Any]:
+    window = _page(offset, limit)
     qs = selectors.alarms_for(request.user, state or None)
-    return {"total": qs.count(), "items": [_alarm_out(a) for a in qs[offset:offset + PAGE]]}
+    return {"total": qs.count(), "items": [_alarm_out(a) for a in window.of(qs)]}
 
 
 @router.post("/alarms/{alarm_id}/acknowledge")
@@ -149,18 +163,21 @@ def health(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/ngsi/devices")
-def ngsi_devices(request: HttpRequest, offset: int = 0) -> HttpResponse:
+def ngsi_devices(request: HttpRequest, offset: int = 0, limit: int = PAGE) -> HttpResponse:
     from jiayuan.sensors.exports import device_entities
 
-    qs = selectors.devices_for(request.user).exclude(kind=CAMERA_KIND)[offset:offset + PAGE]
+    window = _page(offset, limit)
+    qs = window.of(selectors.devices_for(request.user).exclude(kind=CAMERA_KIND))
     return _ld(device_entities(qs))
 
 
 @router.get("/ngsi/alerts")
-def ngsi_alerts(request: HttpRequest, state: str = "open", offset: int = 0) -> HttpResponse:
+def ngsi_alerts(request: HttpRequest, state: str = "open", offset: int = 0,
+                limit: int = PAGE) -> HttpResponse:
     from jiayuan.sensors.exports import alert_entities
 
-    qs = selectors.alarms_for(request.user, state or None)[offset:offset + PAGE]
+    window = _page(offset, limit)
+    qs = window.of(selectors.alarms_for(request.user, state or None))
     return _ld(alert_entities(qs))
 
 
@@ -171,14 +188,16 @@ def _ld(body: Any) -> HttpResponse:
 
 
 @router.get("/rejected")
-def rejected(request: HttpRequest, reason: str = "", offset: int = 0) -> dict[str, Any]:
+def rejected(request: HttpRequest, reason: str = "", offset: int = 0,
+             limit: int = PAGE) -> dict[str, Any]:
+    window = _page(offset, limit)
     qs = selectors.rejected_for(request.user)
     if reason:
         qs = qs.filter(reason=reason)
     return {"total": qs.count(), "items": [
         {"topic": r.topic, "reason": r.reason, "message": r.message, "device": r.device_code,
          "count": r.count, "first_at": r.first_at.isoformat(), "last_at": r.last_at.isoformat(),
-         "payload": r.payload[:1000]} for r in qs[offset:offset + PAGE]]}
+         "payload": r.payload[:1000]} for r in window.of(qs)]}
 
 
 @router.post("/video/detections", response={200: dict, 201: dict, 202: dict})

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jiayuan.core import uploads
 from jiayuan.core.errors import DomainError, NotFound
 from jiayuan.sensors import selectors
 from jiayuan.sensors.models import CAMERA_KIND
@@ -27,6 +28,7 @@ LIST_LIMIT = 100
 
 @require_GET
 @login_required
+@page_errors
 def network(request: HttpRequest) -> HttpResponse:
     user = request.user
     summary = selectors.health_summary(user)
@@ -60,8 +62,10 @@ def import_devices(request: HttpRequest) -> HttpResponse:
         selectors.require_editor(request.user)
         if upload is None:
             raise device_services.ValidationFailed("请选择要导入的 Excel 或 CSV 文件")
-        report = device_services.import_devices(upload.name or "devices.csv", upload.read(),
-                                                user=request.user)
+        limits = uploads.web_limits()
+        report = device_services.import_devices(upload.name or "devices.csv",
+                                                uploads.read_upload(upload, limits),
+                                                user=request.user, limits=limits)
         messages.success(request, f"已导入设备：新增 {report.created} 台，更新 {report.updated} 台")
     except DomainError as exc:
         messages.error(request, exc.message)

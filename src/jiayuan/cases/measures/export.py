@@ -1,5 +1,7 @@
 """The measures as an Excel workbook: one sheet per grouping, Chinese headers, and a sheet
-that writes out each formula and its source (drawn from ``formulas.MEASURES``)."""
+that writes out each formula and its source (drawn from ``formulas.MEASURES``). Every cell
+goes through ``core.exports`` (unit and category names are set by staff: formula-like text is
+neutralised)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from jiayuan.cases.measures.formulas import MEASURES, MeasureConfig
 from jiayuan.cases.measures.queries import GROUPINGS, PERIODS, SH, MeasureRow
+from jiayuan.core import exports
 
 # Counts shown beside the rates: (Counts field, Chinese header).
 COUNT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -51,11 +54,11 @@ def build_workbook(results: Mapping[str, Sequence[MeasureRow]], *, period: str,
     wb.remove(first)
     for grouping, rows in results.items():
         ws = wb.create_sheet(f"按{GROUPINGS[grouping]}" if grouping != "total" else "全部")
-        ws.append(headers(grouping))
+        exports.append_row(ws, headers(grouping))
         for cell in ws[1]:
             cell.font = BOLD
         for row in rows:
-            ws.append(row_values(row))
+            exports.append_row(ws, row_values(row))
         for i, m in enumerate(MEASURES, start=3):
             fmt = "0.0%" if m.percent else "0.0"
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
@@ -65,11 +68,11 @@ def build_workbook(results: Mapping[str, Sequence[MeasureRow]], *, period: str,
         for col in range(2, len(headers(grouping)) + 1):
             ws.column_dimensions[get_column_letter(col)].width = 12
     ws = wb.create_sheet("指标定义")
-    ws.append(["指标", "公式", "口径依据", "来源"])
+    exports.append_row(ws, ["指标", "公式", "口径依据", "来源"])
     for cell in ws[1]:
         cell.font = BOLD
     for m in MEASURES:
-        ws.append([m.label, m.formula, m.firmness, m.source])
+        exports.append_row(ws, [m.label, m.formula, m.firmness, m.source])
     w = cfg.weights
     ws.append([])
     for label, value in (
@@ -84,7 +87,7 @@ def build_workbook(results: Mapping[str, Sequence[MeasureRow]], *, period: str,
         ("三率综合权重（响应/解决/满意）", f"{w.response:g} / {w.resolution:g} / {w.satisfaction:g}"),
         ("说明", "分母为 0 的比率留空（不是 0）；已并单的重复件不计入。"),
     ):
-        ws.append([label, value])
+        exports.append_row(ws, [label, value])
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 70
     ws.column_dimensions["C"].width = 24

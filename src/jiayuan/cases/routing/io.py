@@ -8,14 +8,14 @@ without BOM) or GB18030, as Excel on Chinese Windows writes them.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jiayuan.core.errors import ImportRejected
+from jiayuan.core import uploads
+from jiayuan.core.errors import ImportRejected, UnreadableFile
+from jiayuan.core.uploads import CLI_DEFAULTS, Limits
 
 TEXT_JOINER = "。"
 
@@ -45,64 +45,48 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_csv(path: Path) -> Table:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ImportRejected([{"row": None, "column": None, "message": "无法识别文件编码"}])
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    rows = [(i, {h: _cell(v) for h, v in zip(header, line, strict=False)})
-            for i, line in enumerate(reader, start=2) if any(v.strip() for v in line)]
-    return Table(header, rows)
+def _table(rows: list[tuple[int, list[Any]]]) -> Table:
+    if not rows:
+        return Table([], [])
+    header = [_cell(h) for h in rows[0][1]]
+    body: list[tuple[int, dict[str, str]]] = []
+    for i, values in rows[1:]:
+        cells = [_cell(v) for v in values]
+        if any(cells):
+            body.append((i, dict(zip(header, cells, strict=False))))
+    return Table(header, body)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zip or XML errors of a damaged file
-        raise ImportRejected([{"row": None, "column": None,
-                               "message": f"无法打开 Excel 文件：{exc}"}]) from exc
-    try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise ImportRejected([{"row": None, "column": None,
-                                   "message": f"找不到工作表“{sheet}”（有：{'、'.join(wb.sheetnames)}）"}])
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [_cell(h) for h in next(it, ())]
-        rows: list[tuple[int, dict[str, str]]] = []
-        for i, values in enumerate(it, start=2):
-            cells = [_cell(v) for v in values]
-            if any(cells):
-                rows.append((i, dict(zip(header, cells, strict=False))))
-        return Table(header, rows)
-    finally:
-        wb.close()
+def _rejected(message: str) -> ImportRejected:
+    return ImportRejected([{"row": None, "column": None, "message": message}])
 
 
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
-    """Read the first sheet of an .xlsx (or ``sheet``), or a .csv; refuses other formats."""
+def read_table(path: str | Path, *, sheet: str | None = None,
+               limits: Limits | None = None) -> Table:
+    """Read the first sheet of an .xlsx (or ``sheet``), or a .csv, through ``core.uploads``
+    within ``limits`` (default: the web's). Refuses other formats and unreadable files
+    (``ImportRejected``), and files over the limits (``FileTooLarge``, ``TooManyRows``)."""
     p = Path(path)
     if not p.is_file():
-        raise ImportRejected([{"row": None, "column": None, "message": f"找不到文件：{p}"}])
+        raise _rejected(f"找不到文件：{p}")
     suffix = p.suffix.lower()
-    if suffix == ".xlsx":
-        return _read_xlsx(p, sheet)
-    if suffix == ".csv":
-        return _read_csv(p)
-    raise ImportRejected([{"row": None, "column": None,
-                           "message": f"不支持的文件格式“{suffix}”，请使用 .xlsx 或 .csv"}])
+    if suffix not in (".xlsx", ".csv"):
+        raise _rejected(f"不支持的文件格式“{suffix}”，请使用 .xlsx 或 .csv")
+    limits = limits or Limits()
+    budget = uploads.Budget(limits, p.name)
+    try:
+        data = uploads.read_file(p, limits)
+        if suffix == ".xlsx":
+            return _table(uploads.read_xlsx(data, budget, sheet=sheet, first_only=True)[0].rows)
+        budget.add_bytes(len(data))
+        return _table(uploads.read_csv(data, budget).rows)
+    except UnreadableFile as exc:
+        raise _rejected(exc.message) from None
 
 
 def load_labelled(path: str | Path, text_columns: Sequence[str], label_column: str, *,
-                  sheet: str | None = None, skip_invalid: bool = False) -> LabelledData:
+                  sheet: str | None = None, skip_invalid: bool = False,
+                  limits: Limits = CLI_DEFAULTS) -> LabelledData:
     """Texts (the ``text_columns`` joined) and labels from a history file.
 
     Refuses (``ImportRejected``, every problem with its row number, in Chinese) missing columns,
@@ -111,7 +95,7 @@ def load_labelled(path: str | Path, text_columns: Sequence[str], label_column: s
     """
     if not text_columns:
         raise ImportRejected([{"row": None, "column": None, "message": "至少需要一个文本列（--text）"}])
-    table = read_table(path, sheet=sheet)
+    table = read_table(path, sheet=sheet, limits=limits)
     missing = [c for c in [*text_columns, label_column] if c not in table.header]
     if missing:
         raise ImportRejected([{"row": 1, "column": c,

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.core.errors import ImportRejected
+from jiayuan.core.uploads import Limits, web_limits
 from jiayuan.index import io
 from jiayuan.index.engine import Catalogue, default_catalogue
 from jiayuan.index.models import IndexPeriod, LeafValue
@@ -30,11 +31,14 @@ from jiayuan.registry.models import Compound
 def import_values(
     path: str | Path, *, scope: AreaScope, period: IndexPeriod | None = None, user: Any = None,
     catalogue: Catalogue | None = None, file_name: str | None = None,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
-    """Store the sheet's values; returns {"rows": n, "periods": [...], "indicators": [...]}."""
+    """Store the sheet's values; returns {"rows": n, "periods": [...], "indicators": [...]}.
+    The file is read within ``limits`` (default: the web's; ``core.uploads``)."""
     cat = catalogue or default_catalogue()
-    records, problems = io.read_values(path, cat)
-    name, header, rows = io.read_table(path)
+    limits = limits or web_limits()
+    records, problems = io.read_values(path, cat, limits=limits)
+    name, header, rows = io.read_table(path, limits=limits)
     name = file_name or name
     known = {code: (cid, ctype, cpath) for code, cid, ctype, cpath in
              Compound.objects.values_list("code", "id", "compound_type", "path")}

@@ -4,19 +4,26 @@ Pure: no Django. Reading gives ``RawSheet`` tables for ``parse.parse_tables`` pl
 of what was read; writing takes records and lays them out under the Chinese headers of
 ``spec``. CSV is written as UTF-8 with a byte-order mark, so Excel opens the Chinese
 correctly; on reading, CSV that is not UTF-8 is taken as GB18030 (what Excel saves in China).
+Reading is bounded by ``core.uploads.Limits``; every cell written goes through
+``core.exports`` (formula-like text neutralised) and is restored on reading, so an export
+imports again unchanged.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from jiayuan.core import exports, uploads
+from jiayuan.core.errors import UnreadableFile
+from jiayuan.core.exports import restore
+from jiayuan.core.uploads import Limits
 from jiayuan.registry.io.parse import RawSheet
 from jiayuan.registry.io.spec import SHEETS_BY_KIND, ColumnType, SheetSpec, label_of, sheet_for
 
@@ -29,40 +36,66 @@ class SourceError(ValueError):
 
 
 # --- reading ---------------------------------------------------------------------------------
+# Every file goes through ``core.uploads`` (size, decompressed size, members, rows) with the
+# limits the caller gives: the web's for an upload, the command's (higher) for ``registry
+# import``. CSV cells are ``core.exports.restore``-d, so our own exports import unchanged
+# (an .xlsx export keeps the exact text: nothing to undo).
 
-def read_path(path: Path, *, sheet: str | None = None) -> tuple[list[RawSheet], str]:
+def read_path(path: Path, *, sheet: str | None = None,
+              limits: Limits | None = None) -> tuple[list[RawSheet], str]:
     """Tables and SHA-256 of an .xlsx, a .csv, a .zip of .csv, or a folder of .csv files.
 
     ``sheet`` names the kind of a single CSV whose file name does not; for a workbook or a
-    folder it keeps only that sheet. Refuses missing files and other formats.
+    folder it keeps only that sheet. Refuses missing files and other formats (``SourceError``)
+    and files over ``limits`` (``FileTooLarge``, ``TooManyRows``; the folder counts as one file).
     """
+    limits = limits or Limits()
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
         if not files:
             raise SourceError(f"文件夹“{path.name}”里没有 .csv 文件")
+        if len(files) > limits.max_members:
+            raise SourceError(f"文件夹“{path.name}”里的 .csv 文件超过 {limits.max_members} 个")
         digest = hashlib.sha256()
+        budget = uploads.Budget(limits, path.name)
         sheets: list[RawSheet] = []
         for f in files:
-            data = f.read_bytes()
+            data = _guard(partial(uploads.read_file, f, limits))
+            budget.add_bytes(len(data))
             digest.update(f.name.encode() + b"\0" + data + b"\0")
-            sheets.append(_read_csv(f.name, data, None))
+            sheets.append(_read_csv(f.name, data, None, budget))
         return _only(sheets, sheet), digest.hexdigest()
     if not path.is_file():
         raise SourceError(f"找不到文件“{path}”")
-    return read_bytes(path.name, path.read_bytes(), sheet=sheet)
+    return read_bytes(path.name, _guard(lambda: uploads.read_file(path, limits)), sheet=sheet,
+                      limits=limits)
 
 
-def read_bytes(name: str, data: bytes, *, sheet: str | None = None) -> tuple[list[RawSheet], str]:
+def read_bytes(name: str, data: bytes, *, sheet: str | None = None,
+               limits: Limits | None = None) -> tuple[list[RawSheet], str]:
     """Tables and SHA-256 of an uploaded file, recognised by its name's suffix."""
+    limits = limits or Limits()
+    uploads.check_size(name, len(data), limits)
     digest = hashlib.sha256(data).hexdigest()
     suffix = PurePosixPath(name).suffix.lower()
+    budget = uploads.Budget(limits, name)
     if suffix in XLSX_SUFFIXES:
-        return _only(_read_xlsx(data), sheet), digest
+        return _only(_read_xlsx(data, budget), sheet), digest
     if suffix == ".csv":
-        return [_read_csv(name, data, sheet)], digest
+        budget.add_bytes(len(data))
+        return [_read_csv(name, data, sheet, budget)], digest
     if suffix == ".zip":
-        return _only(_read_zip(data), sheet), digest
+        return _only(_read_zip(data, budget), sheet), digest
     raise SourceError(f"不支持的文件类型“{suffix or name}”，请使用 .xlsx、.csv 或 .zip")
+
+
+def _guard(read: Callable[[], Any]) -> Any:
+    """Run a ``core.uploads`` read; a file it cannot read becomes a ``SourceError`` (the
+    importers list it as a problem of the file), while size and row limits pass through."""
+    try:
+        return read()
+    except UnreadableFile as exc:
+        raise SourceError(exc.message) from None
 
 
 def _only(sheets: list[RawSheet], sheet: str | None) -> list[RawSheet]:
@@ -77,52 +110,22 @@ def _only(sheets: list[RawSheet], sheet: str | None) -> list[RawSheet]:
     return kept
 
 
-def _read_xlsx(data: bytes) -> list[RawSheet]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises zip, XML and key errors for damaged files
-        raise SourceError("无法读取 Excel 文件：文件损坏或不是 .xlsx 格式") from None
-    try:
-        sheets = []
-        for ws in wb.worksheets:
-            rows = [(n, list(values)) for n, values in
-                    enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
-            sheets.append(RawSheet(ws.title, rows))
-        return sheets
-    finally:
-        wb.close()
+def _read_xlsx(data: bytes, budget: uploads.Budget) -> list[RawSheet]:
+    sheets = _guard(lambda: uploads.read_xlsx(data, budget))
+    return [RawSheet(s.title, s.rows) for s in sheets]
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise SourceError("CSV 文件编码无法识别，请另存为 UTF-8") from None
+def _read_csv(name: str, data: bytes, sheet: str | None, budget: uploads.Budget) -> RawSheet:
+    table = _guard(lambda: uploads.read_csv(data, budget, name=name, cell=restore))
+    return RawSheet(name, table.rows, kind_hint=sheet or PurePosixPath(name).stem)
 
 
-def _read_csv(name: str, data: bytes, sheet: str | None) -> RawSheet:
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = [(n, list(cells)) for n, cells in enumerate(reader, start=1)]
-    return RawSheet(name, rows, kind_hint=sheet or PurePosixPath(name).stem)
-
-
-def _read_zip(data: bytes) -> list[RawSheet]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise SourceError("无法读取 .zip 文件：文件损坏") from None
-    with archive:
-        names = sorted(n for n in archive.namelist()
-                       if n.lower().endswith(".csv") and not n.startswith("__MACOSX/"))
-        if not names:
-            raise SourceError(".zip 文件里没有 .csv 文件")
-        return [_read_csv(PurePosixPath(n).name, archive.read(n), None) for n in names]
+def _read_zip(data: bytes, budget: uploads.Budget) -> list[RawSheet]:
+    members = _guard(lambda: uploads.zip_members(
+        data, budget, keep=lambda n: n.lower().endswith(".csv") and not n.startswith("__MACOSX/")))
+    if not members:
+        raise SourceError(".zip 文件里没有 .csv 文件")
+    return [_read_csv(PurePosixPath(n).name, member, None, budget) for n, member in members]
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -161,39 +164,25 @@ def write_xlsx(target: Path | io.BytesIO,
                sheets: Sequence[tuple[str, Iterable[Mapping[str, Any]]]]) -> None:
     """One worksheet per kind (Chinese title, Chinese headers). Refuses cells Excel cannot hold."""
     import openpyxl
-    from openpyxl.cell import WriteOnlyCell
 
     wb = openpyxl.Workbook(write_only=True)
     for kind, records in sheets:
         spec = SHEETS_BY_KIND[kind]
         ws = wb.create_sheet(spec.title)
-        ws.append(headers(spec))
+        exports.append_row(ws, headers(spec))
         for row_number, cells in enumerate(table(spec, records), start=2):
-            out: list[Any] = []
             for value in cells:
-                if isinstance(value, str):
-                    if len(value) > XLSX_CELL_LIMIT:
-                        raise SourceError(
-                            f"「{spec.title}」第 {row_number} 行有超过 {XLSX_CELL_LIMIT} 个字符的"
-                            "单元格（多为边界），Excel 放不下；请导出为 CSV 文件夹")
-                    if value.startswith("="):
-                        # openpyxl would write it as a formula; keep it the text it is.
-                        cell = WriteOnlyCell(ws, value)
-                        cell.data_type = "s"
-                        value = cell
-                out.append(value)
-            ws.append(out)
+                if isinstance(value, str) and len(value) > XLSX_CELL_LIMIT:
+                    raise SourceError(
+                        f"「{spec.title}」第 {row_number} 行有超过 {XLSX_CELL_LIMIT} 个字符的"
+                        "单元格（多为边界），Excel 放不下；请导出为 CSV 文件夹")
+            exports.append_row(ws, cells)
     wb.save(target)
 
 
 def csv_bytes(kind: str, records: Iterable[Mapping[str, Any]]) -> bytes:
     spec = SHEETS_BY_KIND[kind]
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers(spec))
-    for cells in table(spec, records):
-        writer.writerow(["" if v is None else v for v in cells])
-    return out.getvalue().encode("utf-8-sig")
+    return exports.csv_bytes(headers(spec), table(spec, records))
 
 
 def csv_file_name(kind: str) -> str:

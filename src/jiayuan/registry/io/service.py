@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from jiayuan.accounts.permissions import require
 from jiayuan.core.errors import ImportRejected, ValidationFailed
+from jiayuan.core.uploads import cli_limits
 from jiayuan.registry.io.files import (
     SourceError,
     export_columns,
@@ -134,9 +135,10 @@ def _kinds_touched(raw_sheets: Iterable[RawSheet]) -> set[str]:
 
 
 def import_file(path: Path, *, sheet: str | None = None, **kwargs: Any) -> ImportReport:
-    """Read a file, folder or .zip and import it (see ``import_registry``)."""
+    """Read a file, folder or .zip and import it (see ``import_registry``), within the import
+    command's limits (``core.uploads.cli_limits``)."""
     try:
-        raw, digest = read_path(path, sheet=sheet)
+        raw, digest = read_path(path, sheet=sheet, limits=cli_limits())
     except SourceError as exc:
         raise ImportRejected([dict(problem(path.name, None, None, str(exc)))]) from None
     return import_registry(raw_sheets=raw, file_name=path.name, sha256=digest, **kwargs)

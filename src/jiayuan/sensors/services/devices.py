@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from jiayuan.core.errors import DomainError, ValidationFailed
+from jiayuan.core.uploads import Limits, web_limits
 from jiayuan.registry.models import Building, Compound, Entrance
 from jiayuan.registry.selectors import the_district
 from jiayuan.sensors.messages import _DEVICE_RE, _DISTRICT_RE
@@ -250,16 +251,19 @@ class ImportFailed(ValidationFailed):
     default_message = "导入失败，未保存任何设备"
 
 
-def import_devices(name: str, data: bytes, *, user: Any = None) -> ImportReport:
+def import_devices(name: str, data: bytes, *, user: Any = None,
+                   limits: Limits | None = None) -> ImportReport:
     """Import devices from an .xlsx or .csv (Chinese headers, see ``HEADERS``).
 
     Every row is checked; on any error nothing is stored and ``ImportFailed`` carries the
     row-level errors in ``details["rows"]`` (row number as in the file, field, message).
+    The file is read within ``limits`` (default: the web's, ``core.uploads.web_limits``):
+    over them ``FileTooLarge`` or ``TooManyRows`` (413).
     """
     from jiayuan.registry.io.files import SourceError, read_bytes
 
     try:
-        sheets, _ = read_bytes(name, data)
+        sheets, _ = read_bytes(name, data, limits=limits or web_limits())
     except SourceError as exc:
         raise ValidationFailed(str(exc), details={"file": [name]}) from None
     report = ImportReport()

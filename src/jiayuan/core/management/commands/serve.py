@@ -19,7 +19,12 @@ class Command(BaseCommand):
         import waitress
 
         from jiayuan.config.wsgi import application
+        from jiayuan.core.uploads import web_limits
 
+        # A request body larger than the biggest upload allowed (plus room for the form's
+        # other fields) is cut off by waitress itself with a 413, before Django reads it.
+        max_body = web_limits().max_bytes + 4 * 1024 * 1024
         self.stdout.write(f"家园 serving on http://{host}:{port}/ ({threads} threads)")
         self.stdout.flush()
-        waitress.serve(application, host=host, port=port, threads=threads, ident="jiayuan")
+        waitress.serve(application, host=host, port=port, threads=threads, ident="jiayuan",
+                       max_request_body_size=max_body)

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jiayuan.core.errors import DomainError, ImportRejected
+from jiayuan.core.uploads import cli_limits
 from jiayuan.index import io
 from jiayuan.index.engine import ComputeOptions, Panel, compute_index, default_catalogue
 
@@ -35,22 +36,24 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         out = Path(opts["out"])
         problems: list[dict[str, Any]] = []
+        limits = cli_limits()  # the import commands' limits, higher than the web's
         if out.suffix.lower() not in io.SUFFIXES:
             problems.append({"sheet": out.name, "row": None, "column": None,
                              "message": f"{out.name} 结果文件只能是 .csv 或 .xlsx"})
         try:
             if opts["catalogue"]:
-                catalogue, cat_problems = io.read_catalogue_file(opts["catalogue"])
+                catalogue, cat_problems = io.read_catalogue_file(opts["catalogue"], limits=limits)
                 problems += cat_problems
             else:
                 catalogue = default_catalogue()
             if catalogue is None:
                 raise ImportRejected(problems)
-            records, value_problems = io.read_values(opts["values"], catalogue)
+            records, value_problems = io.read_values(opts["values"], catalogue, limits=limits)
             problems += value_problems
             fixed: dict[tuple[str, str], tuple[float, float]] = {}
             if opts["thresholds"]:
-                fixed, thr_problems = io.read_thresholds(opts["thresholds"], catalogue)
+                fixed, thr_problems = io.read_thresholds(opts["thresholds"], catalogue,
+                                                          limits=limits)
                 problems += thr_problems
             if problems:
                 raise ImportRejected(problems)

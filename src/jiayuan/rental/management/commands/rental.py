@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jiayuan.core.uploads import cli_limits
 from jiayuan.rental import io
 from jiayuan.rental.engine import RentalRuleError, RentalSettings, check_units
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         except RentalRuleError as exc:
             raise CommandError(exc.message, returncode=EXIT_BAD_INPUT) from exc
         out_problems = io.check_out_path(opts["out"])
-        units, problems = io.read_rooms(opts["rooms"])
+        units, problems = io.read_rooms(opts["rooms"], limits=cli_limits())
         problems = out_problems + problems
         if problems:
             self._refuse(f"{opts['rooms']} 有 {len(problems)} 处错误，未写入任何结果", problems)
