@@ -11,8 +11,8 @@ Three ways in, all idempotent:
 * :func:`record_alarm` — the one-line call the sensors module can make right after it opens
   an alarm's case or notes its clearing (the lead wires it at merge);
 * :func:`on_alarm_case_event` — subscribed to the case loop's ``sensors.alarm`` hook in
-  ``CareConfig.ready()``: hears each later step of an alarm's case, including the clearing
-  note (opening a case publishes no step, hence the next one);
+  ``CareConfig.ready()``: hears each step of an alarm's case from its report on, including
+  the clearing note;
 * :func:`sweep` — the periodic job ``care.sensor_sweep`` (every minute): picks up the alarms
   of the last day at registered homes not yet recorded, so nothing is lost if no call was
   wired or a call failed.
@@ -73,7 +73,7 @@ def on_alarm_case_event(case: Any, event: Any) -> None:
     from jiayuan.sensors.models import Alarm
 
     _, ident = source_of(case.source_ref)
-    if not ident.isdigit():
+    if not ident.isdigit() or event.action == "route":  # routing tells care nothing new
         return
     alarm = Alarm.objects.select_related("device").filter(pk=int(ident)).first()
     if alarm is not None:

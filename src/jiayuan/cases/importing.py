@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from jiayuan.cases.models import Case, CaseEvent, Category
+from jiayuan.cases.models import Case, Category
 from jiayuan.cases.routing.io import Table, read_table
 from jiayuan.cases.services.intake import MAX_DESCRIPTION, open_case
 from jiayuan.cases.services.routing import route_new_case
@@ -251,7 +251,10 @@ def import_work_orders(path: str | Path, *, mapping: str | Mapping[str, tuple[st
                     channel=CHANNEL, description=o.description, category_code=o.category,
                     lng=o.lng, lat=o.lat, crs="wgs84", address=o.address,
                     reporter_name=o.contact_name, reporter_phone=o.contact_phone,
-                    external_id=o.external_id, reported_at=o.reported_at, actor=user)
+                    external_id=o.external_id, reported_at=o.reported_at, actor=user,
+                    report_payload={"import": source, "row": o.row,
+                                    "request_type": o.request_type,
+                                    "handling_unit": o.handling_unit})
             except IdempotencyConflict:
                 # The work order came in through the API already (another caller's case,
                 # refused before anything was written): it exists, and its number is not ours
@@ -261,10 +264,6 @@ def import_work_orders(path: str | Path, *, mapping: str | Mapping[str, tuple[st
             if not created:
                 result.existing += 1
                 continue
-            event = CaseEvent.objects.get(case=case, seq=1)
-            event.payload = {**event.payload, "import": source, "row": o.row,
-                             "request_type": o.request_type, "handling_unit": o.handling_unit}
-            event.save(update_fields=["payload"])
             outcome = route_new_case(case)
             result.triage += outcome.source == "triage"
             result.created += 1

@@ -239,8 +239,30 @@ class Case(models.Model):
         super().save(*args, **kwargs)
 
 
+class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
+    """Events are read, inserted and (with their case, in the demo's rebuild) deleted, never
+    updated: ``update`` and ``bulk_update`` refuse."""
+
+    def update(self, **kwargs: Any) -> int:
+        from jiayuan.cases.errors import HistoryIsAppendOnly
+
+        raise HistoryIsAppendOnly()
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        from jiayuan.cases.errors import HistoryIsAppendOnly
+
+        raise HistoryIsAppendOnly()
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        from jiayuan.cases.errors import HistoryIsAppendOnly
+
+        raise HistoryIsAppendOnly()
+
+
 class CaseEvent(models.Model):
-    """One step of a case's history (who, when, from, to, why). Append-only."""
+    """One step of a case's history (who, when, from, to, why). Append-only: written by
+    ``jiayuan.cases.events`` and never changed (``save`` inserts only; the manager refuses
+    updates)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
@@ -254,6 +276,8 @@ class CaseEvent(models.Model):
     reason = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
 
+    objects = CaseEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["case_id", "seq"]
         verbose_name = _("case event")
@@ -264,6 +288,19 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert this new event; refuses (``HistoryIsAppendOnly``) to save one already
+        stored, or to save with ``update_fields`` or ``force_update``."""
+        from jiayuan.cases.errors import HistoryIsAppendOnly
+
+        if args:
+            raise TypeError("CaseEvent.save takes keyword arguments only")
+        if not self._state.adding or kwargs.get("force_update") or \
+                kwargs.get("update_fields") is not None:
+            raise HistoryIsAppendOnly()
+        kwargs["force_insert"] = True
+        super().save(**kwargs)
 
 
 def attachment_path(instance: CaseAttachment, filename: str) -> str:

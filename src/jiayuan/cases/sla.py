@@ -55,8 +55,10 @@ from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from jiayuan.cases import events
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.calendar import platform_calendar
+from jiayuan.cases.events import Step
 from jiayuan.cases.models import Case, CaseEvent, Notification
 from jiayuan.cases.services import units
 from jiayuan.cases.services.transitions import snapshot_of
@@ -87,11 +89,11 @@ KIND_OF = {WARN: "case_warning", OVERDUE: "case_overdue", ESCALATE: "case_escala
 
 # The columns warn and overdue read under the lock.
 _ROW = ("id", "number", "state", "tier", "seq", "lead_unit", "due_at", "warn_at", "warned_at",
-        "neighbourhood_id", "subdistrict_id", "category_id")
+        "neighbourhood_id", "subdistrict_id", "category_id", "source_ref")
 # What escalation reads under the lock.
 _FIELDS = ("id", "number", "state", "tier", "seq", "lead_unit", "due_at", "warn_at",
            "warned_at", "escalated_at", "reported_at", "neighbourhood_id", "subdistrict_id",
-           "category_id",
+           "category_id", "source_ref",
            # what ``transitions.snapshot_of`` reads, so escalation loads no row twice
            "reporter_id", "tracking_token", "assisting_units", "supervised", "supervise_count",
            "extension_pending_amount", "extension_pending_unit", "extension_count",
@@ -333,8 +335,6 @@ def _insert(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[
         cur.execute(sql, arrays)
 
 
-EVENT_COLUMNS = ("case_id", "seq", "at", "actor_role", "action", "from_state", "to_state",
-                 "reason", "payload")
 NOTIFICATION_COLUMNS = ("user_id", "case_id", "kind", "message", "created_at")
 
 
@@ -345,10 +345,11 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 
 def _events(rows: Iterable[Any], action: str, now: dt.datetime,
             payload: Callable[[Any], dict[str, Any]]) -> None:
-    """Append one ``action`` event (state unchanged, by the system) to each locked row."""
-    _insert(CaseEvent, EVENT_COLUMNS,
-            [(row.id, row.seq + 1, now, lc.Role.SYSTEM.value, action, row.state, row.state, "",
-              payload(row)) for row in rows])
+    """Append one ``action`` event (state unchanged, by the system) to each locked row,
+    through the history's one writer (which tells the cases' observers after commit)."""
+    system = lc.Role.SYSTEM.value
+    events.record_many([Step(row.id, row.seq + 1, now, None, system, action, row.state,
+                             row.state, "", payload(row), row.source_ref) for row in rows])
 
 
 def _locked(ids: Sequence[int], condition: Q) -> list[Any]:
@@ -449,7 +450,7 @@ def _sweep_acceptance(now: dt.datetime, batch_size: int, limit: TimeLimit,
                     and (r.escalated_at or r.reported_at) <= cutoff]
             if not rows:
                 continue
-            events: list[tuple[Any, ...]] = []
+            steps: list[Step] = []
             by_tier: dict[str, list[int]] = {}
             raised: list[tuple[Case, str]] = []
             for row in rows:
@@ -457,12 +458,13 @@ def _sweep_acceptance(now: dt.datetime, batch_size: int, limit: TimeLimit,
                 ev = tr.event
                 # escalate changes only tier and seq; the grouped update below relies on it
                 assert tr.snapshot.seq == row.seq + 1 and tr.snapshot.state.value == row.state
-                events.append((row.pk, ev.seq, ev.at, ev.actor_role.value, ev.action.value,
-                               ev.from_state.value, ev.to_state.value, ev.reason,
-                               {**ev.payload, "limit": _limit_text(limit)}))
+                steps.append(Step(row.pk, ev.seq, ev.at, None, ev.actor_role.value,
+                                  ev.action.value, ev.from_state.value, ev.to_state.value,
+                                  ev.reason, {**ev.payload, "limit": _limit_text(limit)},
+                                  row.source_ref))
                 by_tier.setdefault(tr.snapshot.tier.value, []).append(row.pk)
                 raised.append((row, tr.snapshot.tier.value))
-            _insert(CaseEvent, EVENT_COLUMNS, events)
+            events.record_many(steps)
             for tier, ids in by_tier.items():
                 Case.objects.filter(pk__in=ids).update(
                     tier=tier, seq=F("seq") + 1, escalated_at=now, updated_at=timezone.now())

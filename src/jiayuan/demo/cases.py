@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.calendar import platform_calendar
+from jiayuan.cases.events import Step, record_many
 from jiayuan.cases.models import Case, CaseEvent, Category, geo_cell_of
 from jiayuan.cases.routing import synthetic
 from jiayuan.cases.routing.errors import NoRouteFound
@@ -483,15 +484,16 @@ def _write(planned: list[Planned]) -> None:
         Case.objects.bulk_update(chunk, ["merged_into"])
     rows = []
     for p in planned:
-        for e in p.events:
-            e.case_id = p.case.pk
+        for e in p.events:  # unsaved events, completed here and written once
+            payload = e.payload
             if e.action == "merge" and p.into_index is not None:
                 survivor = planned[p.into_index].case
-                e.payload = {**e.payload, "into_case": str(survivor.pk),
-                             "into_number": survivor.number}
-            rows.append(e)
+                payload = {**payload, "into_case": str(survivor.pk),
+                           "into_number": survivor.number}
+            rows.append(Step(p.case.pk, e.seq, e.at, None, e.actor_role, e.action, e.from_state,
+                             e.to_state, e.reason, payload, p.case.source_ref))
     for chunk in _chunks(rows, 5000):
-        CaseEvent.objects.bulk_create(chunk)
+        record_many(chunk)
 
 
 def _through_services(rng: random.Random, places: list[Place], codes: list[str],

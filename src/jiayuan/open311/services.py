@@ -3,7 +3,8 @@
 Everything is checked before anything is written, so a refused request creates nothing. The
 case itself is opened by ``cases.services.open_case`` (channel ``open311``); the details the
 case model has no field for (attribute values, media URL, the reporter's e-mail, the key that
-sent it) go into the payload of the case's first event, written in the same transaction.
+sent it) go into the payload of the case's first event, which is written once, complete
+(``open_case(report_payload=...)``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from jiayuan.cases.models import Case, CaseEvent
+from jiayuan.cases.models import Case
 from jiayuan.cases.services import open_case
 from jiayuan.core.errors import DomainError
 from jiayuan.open311.attributes import validate_attributes
@@ -152,12 +153,10 @@ def submit_request(sub: Submission, *, key_id: str,
     payload["api_key_id"] = key_id
     try:
         with transaction.atomic():
+            # The request's details go into the report event as it is written (once, whole).
             case, created = open_case(channel="open311", category_code=category.code,
-                                      idempotency_key=idem, **kwargs)
-            if created:
-                event = CaseEvent.objects.select_for_update().get(case=case, seq=1)
-                event.payload = {**event.payload, "open311": payload}
-                event.save(update_fields=["payload"])
+                                      idempotency_key=idem, report_payload={"open311": payload},
+                                      **kwargs)
     except DomainError as exc:
         raise from_domain(exc) from None
     if not created and (case.channel != "open311" or case.category_id != category.pk):

@@ -71,13 +71,13 @@ def report_from_home_code(*, entrance: Any, description: str, category_code: str
             lng=lng if use_point else None, lat=lat if use_point else None, crs="wgs84",
             entrance=entrance, reporter_name=reporter_name,
             reporter_phone=reporter_phone, idempotency_key=idempotency_key, route=False,
+            # the consent goes into the report event as it is written (events never change)
+            report_payload={"consent": {"exact_position_public": True}}
+            if exact_position_public else None,
         )
         if created and exact_position_public:
             case.exact_position_public = True
             case.save(update_fields=["exact_position_public", "updated_at"])
-            first = case.events.select_for_update().get(seq=1)
-            first.payload = {**first.payload, "consent": {"exact_position_public": True}}
-            first.save(update_fields=["payload"])
         if created and checked:
             _store(case, checked, event=case.events.get(seq=1))
         if created:

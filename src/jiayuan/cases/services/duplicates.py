@@ -36,7 +36,7 @@ from django.db.models import FloatField, Func
 
 from jiayuan.accounts.scope import AreaScope
 from jiayuan.cases import selectors
-from jiayuan.cases.models import Case, CaseEvent, geo_cells_of_box
+from jiayuan.cases.models import Case, geo_cells_of_box
 from jiayuan.cases.services.transitions import act
 
 DEFAULTS: dict[str, float] = {
@@ -485,14 +485,7 @@ def merge_cases(*, user: Any, duplicate: Case, survivor: Case, note: str = "") -
     user's area or a survivor outside it (``OutOfScope``), a role that may not merge
     (``Forbidden``), a duplicate past acceptance or already merged (``InvalidTransition``),
     a survivor that is merged or rejected, or the case itself (``ValidationFailed``). The merge
-    event's payload records the follower: the duplicate's reporter now follows the survivor.
+    event's payload, written once and complete (``transitions.merge_payload``), records the
+    follower: the duplicate's reporter now follows the survivor.
     """
-    merged = act(case=duplicate, user=user, kind="merge", into_case=survivor, reason=note)
-    event = CaseEvent.objects.get(case=merged, seq=merged.seq)
-    event.payload = {
-        **event.payload, "into_number": survivor.number,
-        "follower": {"case": merged.number, "reporter_id": merged.reporter_id,
-                     "has_contact": bool(merged.reporter_phone or merged.reporter_id)},
-    }
-    event.save(update_fields=["payload"])
-    return merged
+    return act(case=duplicate, user=user, kind="merge", into_case=survivor, reason=note)

@@ -22,8 +22,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiayuan.accounts.scope import AreaScope
+from jiayuan.cases import events as history
 from jiayuan.cases.lifecycle import State, Tier
-from jiayuan.cases.models import Case, CaseEvent, Channel, geo_cell_of
+from jiayuan.cases.models import Case, Channel, geo_cell_of
 from jiayuan.cases.services.deadlines import deadline_and_warning, limit_of
 from jiayuan.cases.workdays import TimeLimit
 from jiayuan.core.bulk import draw_ids, insert_all
@@ -53,7 +54,7 @@ class _Pending:
     cases: list[Case] = field(default_factory=list)
     unsaved: list[Case] = field(default_factory=list)
     unsaved_rows: list[tuple[Any, ...]] = field(default_factory=list)  # as duplicate candidates
-    events: list[CaseEvent] = field(default_factory=list)
+    events: list[history.Step] = field(default_factory=list)
     numbers: dict[int, str] = field(default_factory=dict)
     by_key: dict[str, Case | None] = field(default_factory=dict)
     by_external: dict[tuple[str, str], Case | None] = field(default_factory=dict)
@@ -73,7 +74,7 @@ class _Pending:
             self.ids = draw_ids(Case, max(1, self.size - len(self.unsaved)))[::-1]
         return self.ids.pop()
 
-    def add(self, case: Case, events: list[CaseEvent], *, saved: bool) -> None:
+    def add(self, case: Case, events: list[history.Step], *, saved: bool) -> None:
         if saved:
             self.cases.append(case)
             self.numbers[case.pk] = case.number
@@ -94,8 +95,9 @@ class _Pending:
         self.cases, self.unsaved, self.unsaved_rows, self.events = [], [], [], []
 
 
-def _write(cases: list[Case], events: list[CaseEvent]) -> None:
-    """Give inserted cases their numbers and insert their events, in two statements."""
+def _write(cases: list[Case], events: list[history.Step]) -> None:
+    """Give inserted cases their numbers and insert their events, in two statements (the
+    events through the history's one writer, which tells the observers after commit)."""
     if len(cases) == 1:
         Case.objects.filter(pk=cases[0].pk).update(number=cases[0].number)
     elif cases:
@@ -105,15 +107,7 @@ def _write(cases: list[Case], events: list[CaseEvent]) -> None:
         with connection.cursor() as cur:  # one prepared statement, pipelined
             cur.executemany(f"UPDATE {table} SET number = %s WHERE id = %s",  # noqa: S608
                             [(c.number, c.pk) for c in cases])
-    if events and all(e.case_id is not None for e in events):
-        from django.db import connection
-
-        if connection.vendor == "postgresql":
-            for event, pk in zip(events, draw_ids(CaseEvent, len(events)), strict=True):
-                event.pk = pk
-            insert_all(events)
-            return
-    CaseEvent.objects.bulk_create(events, batch_size=500)
+    history.record_many(events)
 
 
 _pending: ContextVar[_Pending | None] = ContextVar("intake_batch", default=None)
@@ -266,6 +260,7 @@ def open_case(
     time_limit: TimeLimit | None = None,
     source_ref: str = "",
     route: bool = True,
+    report_payload: dict[str, Any] | None = None,
     caller: str = "",
     request_hash: str = "",
     scope: AreaScope | None = None,
@@ -294,6 +289,10 @@ def open_case(
     routed; an explicit ``tier`` is kept); a caller that still has to adjust the case's place
     first passes ``route=False`` and routes it itself
     (:func:`~jiayuan.cases.services.routing.route_new_case`).
+
+    ``report_payload`` adds what the channel knows to the ``report`` event's payload (an
+    Open311 request's details, an import's source row), so the event is complete when it is
+    written; ``channel`` and ``due_at`` are always the intake's own.
     """
     if channel not in Channel.values:
         raise ValidationFailed(f"未知渠道“{channel}”", details={"channel": list(Channel.values)})
@@ -345,14 +344,13 @@ def open_case(
         # Placed (by its point, its home code or its address) outside the caller's area:
         # refused before anything is written, and without naming the place.
         raise PlaceOutOfArea()
-    report = CaseEvent(
-        case=case, seq=1, at=now,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_role=getattr(actor, "role", "") or ("resident" if channel == "home_code"
-                                                  else "system"),
-        action="report", from_state="", to_state=State.REPORTED.value,
-        payload={"channel": channel, "due_at": due.isoformat()},
-    )
+    report = {  # the ``report`` step, once the case's id is known
+        "seq": 1, "at": now, "actor": actor, "action": "report", "from_state": "",
+        "actor_role": getattr(actor, "role", "") or ("resident" if channel == "home_code"
+                                                     else "system"),
+        "to_state": State.REPORTED.value,
+        "payload": {**(report_payload or {}), "channel": channel, "due_at": due.isoformat()},
+    }
     pending = _pending.get()
     pk = pending.take_id() if pending is not None else None
     if pending is not None and pk is not None:
@@ -362,8 +360,7 @@ def open_case(
         case.pk = pk
         case.number = _number(now, pk)
         case.geo_cell = geo_cell_of(case.lng, case.lat)
-        report.case = case
-        events = [report]
+        events = [history.step(case, **report)]
         if outcome is not None:
             outcome = routing.with_duplicates(case, outcome, earlier=pending.unsaved_rows)
             events.append(routing.route_event(case, outcome))
@@ -374,8 +371,7 @@ def open_case(
         with transaction.atomic():
             case.save(force_insert=True)
             case.number = _number(now, case.pk)
-            report.case = case
-            events = [report]
+            events = [history.step(case, **report)]
             if outcome is not None:
                 outcome = routing.with_duplicates(
                     case, outcome, pending.numbers if pending is not None else None)

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from jiayuan.cases import hooks
+from jiayuan.cases import events
 from jiayuan.cases.models import Case, CaseEvent
 from jiayuan.core.errors import ValidationFailed
 
@@ -77,11 +77,7 @@ def _checked(text: str | None) -> str:
 def _record(case: Case, *, text: str, actor: Any, actor_role: str, payload: dict[str, Any],
             at: dt.datetime) -> CaseEvent:
     """The ``note`` event at the case's ``seq`` (already moved on), and its observers told."""
-    event = CaseEvent.objects.create(
-        case=case, seq=case.seq, at=at,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_role=getattr(actor, "role", "") or actor_role, action=NOTE_ACTION,
-        from_state=case.state, to_state=case.state, reason=text, payload=payload,
-    )
-    hooks.publish(case, event)
-    return event
+    return events.record(case=case, seq=case.seq, at=at, actor=actor,
+                         actor_role=getattr(actor, "role", "") or actor_role,
+                         action=NOTE_ACTION, from_state=case.state, to_state=case.state,
+                         reason=text, payload=payload)

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from jiayuan.cases import events
 from jiayuan.cases.lifecycle import State
 from jiayuan.cases.models import Case, CaseEvent, Category, RoutingRule
 from jiayuan.cases.routing.address import AddressMatcher, CompoundRecord
@@ -498,7 +499,7 @@ def route_fresh_case(locked: Case, *, keep_tier: bool = False,
     outcome = with_duplicates(locked, outcome)
     locked.seq += 1
     locked.save(update_fields=[*fields, "seq", "updated_at"])
-    route_event(locked, outcome).save(force_insert=True)
+    events.record_many([route_event(locked, outcome)])
     return outcome
 
 
@@ -551,10 +552,11 @@ def with_duplicates(case: Case, outcome: RoutingOutcome,
         case, numbers=numbers, earlier=earlier, limit=3))
 
 
-def route_event(case: Case, outcome: RoutingOutcome) -> CaseEvent:
-    """The (unsaved) system ``route`` event recording ``outcome`` at the case's ``seq``."""
-    return CaseEvent(
-        case=case, seq=case.seq, at=timezone.now(), actor=None, actor_role="system",
+def route_event(case: Case, outcome: RoutingOutcome) -> events.Step:
+    """The system ``route`` step recording ``outcome`` at the case's ``seq`` (its id known),
+    for :func:`jiayuan.cases.events.record_many`."""
+    return events.step(
+        case, seq=case.seq, at=timezone.now(), actor_role="system",
         action=ROUTE_ACTION, from_state=case.state, to_state=case.state,
         reason="转人工分拨" if outcome.source == "triage" else "",
         payload=outcome.as_payload(),

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiayuan.accounts.scope import scope_for
-from jiayuan.cases import hooks
+from jiayuan.cases import events
 from jiayuan.cases import lifecycle as lc
 from jiayuan.cases.calendar import platform_calendar
-from jiayuan.cases.models import Case, CaseEvent
+from jiayuan.cases.models import Case
 from jiayuan.cases.services import units
 from jiayuan.cases.workdays import TimeLimit, TimeUnit, deadline_for
 from jiayuan.core.errors import Forbidden, NotFound, ValidationFailed
@@ -96,7 +96,8 @@ def _action(kind: str, *, reason: str = "", lead_unit: str | None = None,
     )
 
 
-def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime) -> Case:
+def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime,
+             extra: dict[str, Any] | None = None) -> Case:
     snap, ev = tr.snapshot, tr.event
     before_state = case.state
     fields = snapshot_fields(snap)
@@ -116,15 +117,19 @@ def _persist(case: Case, tr: lc.Transition, *, user: Any, now: dt.datetime) -> C
     for key, value in fields.items():
         setattr(case, key, value)
     case.save(update_fields=[*fields, "updated_at"])
-    event = CaseEvent.objects.create(
-        case=case, seq=ev.seq, at=ev.at,
-        actor=user if getattr(user, "is_authenticated", False) else None,
-        actor_role=ev.actor_role.value, action=ev.action.value,
-        from_state=ev.from_state.value, to_state=ev.to_state.value, reason=ev.reason,
-        payload=dict(ev.payload),
-    )
-    hooks.publish(case, event)
+    events.record(case=case, seq=ev.seq, at=ev.at, actor=user,
+                  actor_role=ev.actor_role.value, action=ev.action.value,
+                  from_state=ev.from_state.value, to_state=ev.to_state.value,
+                  reason=ev.reason, payload={**ev.payload, **(extra or {})})
     return case
+
+
+def merge_payload(duplicate: Case, survivor: Case) -> dict[str, Any]:
+    """What a merge event records beyond the lifecycle's ``into_case``: the survivor's
+    number, and the follower (the duplicate's reporter now follows the survivor)."""
+    return {"into_number": survivor.number,
+            "follower": {"case": duplicate.number, "reporter_id": duplicate.reporter_id,
+                         "has_contact": bool(duplicate.reporter_phone or duplicate.reporter_id)}}
 
 
 @transaction.atomic
@@ -153,7 +158,8 @@ def act(*, case: Case, user: Any, kind: str, reason: str = "", lead_unit: str | 
                      rating=rating, into_case=into_case, extension=extension)
     when = now or timezone.now()
     tr = lc.apply(snapshot_of(locked), action, actor, when)
-    return _persist(locked, tr, user=user, now=when)
+    extra = merge_payload(locked, into_case) if into_case is not None else None
+    return _persist(locked, tr, user=user, now=when, extra=extra)
 
 
 @transaction.atomic

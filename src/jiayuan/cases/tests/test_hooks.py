@@ -63,7 +63,9 @@ def test_observers_hear_committed_steps_of_their_own_cases_only(tiny, make_user,
     act(case=mine, user=staff, kind="accept")
     act(case=other, user=staff, kind="accept")
     add_note(mine, text="理事会已知悉", actor_role="system")
-    assert seen == [("test.thing:1", "accept", "accepted"),
+    assert seen == [("test.thing:1", "report", "reported"),
+                    ("test.thing:1", "route", "reported"),
+                    ("test.thing:1", "accept", "accepted"),
                     ("test.thing:1", "note", "accepted")]
 
 
@@ -73,6 +75,8 @@ def test_an_observer_is_not_told_of_a_step_that_rolled_back(tiny, make_user, see
     staff = make_user("staff", "neighbourhood_staff", tiny.neighbourhoods["S1N1"])
     case, _ = open_case(channel="council", description="问题", lng=121.425, lat=31.15,
                         source_ref="test.thing:2")
+    assert [action for _, action, _ in seen] == ["report", "route"]
+    seen.clear()
     with pytest.raises(RuntimeError), transaction.atomic():
         act(case=case, user=staff, kind="accept")
         raise RuntimeError

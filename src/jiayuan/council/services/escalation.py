@@ -17,6 +17,9 @@ from jiayuan.council.services import notices
 from jiayuan.council.services.topics import _system
 
 SOURCE = "council.topic"
+INTAKE_STEPS = ("report", "route")
+# Steps that leave the case's state as it was: what the thread says instead of the state.
+SWEEP_TEXT = {"warn": "即将到期", "overdue": "已超过处置时限", lc.ActionKind.ESCALATE.value: "已升级"}
 
 
 @transaction.atomic
@@ -56,7 +59,12 @@ def escalate_topic(topic: Topic, *, actor: Any, category_code: str | None = None
 
 def on_case_event(case: Any, event: Any) -> None:
     """Observer for ``council.topic`` cases: write the step into the topic's thread and follow
-    its state (handled → resolved when closed; rejected or returned → the council takes it back)."""
+    its state (handled → resolved when closed; rejected or returned → the council takes it back).
+    The case's own intake steps (``report``, ``route``) are left out: the topic's escalation
+    comment already names the case. The SLA sweep's steps (warning, overdue, escalation) come
+    in like any other."""
+    if event.action in INTAKE_STEPS:
+        return
     _, _, ident = case.source_ref.partition(":")
     with transaction.atomic():
         topic = Topic.objects.select_for_update().filter(pk=int(ident)).first()
@@ -69,6 +77,12 @@ def on_case_event(case: Any, event: Any) -> None:
             label = state
         if event.action == "note":
             text = f"案件 {case.number} 备注：{event.reason}"
+        elif event.action in SWEEP_TEXT:
+            text = f"案件 {case.number}：{SWEEP_TEXT[event.action]}"
+            if event.action == lc.ActionKind.ESCALATE and event.payload.get("to_tier") in \
+                    lc.Tier._value2member_map_:
+                text += f"为{lc.TIER_LABELS[lc.Tier(event.payload['to_tier'])]}"
+            text += f"（{event.reason}）" if event.reason else ""
         else:
             text = f"案件 {case.number}：{label}" + (f"（{event.reason}）" if event.reason else "")
         _system(topic, text, kind=Comment.Kind.CASE)

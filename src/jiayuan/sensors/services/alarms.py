@@ -452,11 +452,13 @@ def acknowledge(alarm_id: int, *, user: Any) -> Alarm:
 
 
 def on_alarm_case_event(case: Any, event: Any) -> None:
-    """Follow the case of an alarm: keep its last step on the alarm (for the alarm page)."""
+    """Follow the case of an alarm: keep its last step on the alarm (for the alarm page).
+    The case's intake steps (``report``, ``route``) are skipped without a query: the alarm
+    knows its case from ``open_case_for``, and the ingest opens many cases at once."""
     from jiayuan.cases.hooks import source_of
 
     _, ident = source_of(case.source_ref)
-    if not ident.isdigit() or event.action == "note":
+    if not ident.isdigit() or event.action in ("note", "report", "route"):
         return
     alarm = Alarm.objects.filter(pk=int(ident)).first()
     if alarm is None:

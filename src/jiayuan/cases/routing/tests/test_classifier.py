@@ -105,3 +105,64 @@ def test_fit_uses_the_given_time_for_metadata():
     now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
     model = TextClassifier().fit(["路灯不亮", "垃圾满了"], ["01037", "06042"], now=now)
     assert model.metadata is not None and model.metadata.trained_at == now
+
+
+def test_fast_prediction_gives_the_pipelines_own_probabilities(trained):
+    # The lean path (no per-call scikit-learn machinery) must agree with the fitted pipeline.
+    texts = [r.text for r in trained.test[:300]] + ["", "ＡＢＣ　全角 文字"]
+    import numpy as np
+
+    ours = trained.model.predict_proba(texts)
+    theirs = trained.model.pipeline.predict_proba(texts)
+    assert np.allclose(ours, theirs, atol=1e-6)
+    assert np.allclose(ours.sum(axis=1), 1.0)
+    assert trained.model.predict(texts) == [trained.model.labels[i] for i in theirs.argmax(1)]
+
+
+def test_confidence_is_calibrated_enough_for_the_threshold(trained):
+    # Out of sample, confident answers are right about as often as they claim (or more),
+    # and unsure ones less often: the threshold separates them.
+    preds = trained.model.predict_with_confidence([r.text for r in trained.test])
+    truth = [r.label for r in trained.test]
+    sure = [p.label == y for p, y in zip(preds, truth, strict=True) if p.confidence >= 0.9]
+    unsure = [p.label == y for p, y in zip(preds, truth, strict=True) if p.confidence < 0.6]
+    assert len(sure) >= 500 and sum(sure) / len(sure) >= 0.9
+    assert not unsure or sum(unsure) / len(unsure) < sum(sure) / len(sure)
+
+
+def test_words_come_from_jieba_after_the_same_normalisation():
+    from jiayuan.cases.routing.classifier import jieba_words
+
+    words = jieba_words("小区门口ＡＢＣ停车难， 垃圾桶满了")
+    assert "小区" in words and "垃圾桶" in words and "abc" in words
+    assert all(w.strip() for w in words)
+
+
+def test_tiny_training_sets_still_give_probabilities():
+    # With one row per class there is nothing to calibrate on: a stand-in still answers.
+    model = TextClassifier().fit(["路灯不亮", "垃圾满了"], ["01037", "06042"])
+    [p] = model.predict_with_confidence(["路灯坏了不亮"])
+    assert p.label == "01037" and 0.5 < p.confidence <= 1.0
+    assert abs(sum(c for _, c in p.alternatives) - 1.0) < 1e-9
+
+
+def test_load_refuses_an_old_format_model_with_a_clear_error(trained, tmp_path):
+    path = trained.model.save(tmp_path / "m.joblib")
+    envelope = joblib.load(path)
+    envelope["format_version"] = 1
+    joblib.dump(envelope, path)
+    with pytest.raises(ModelFileInvalid, match="旧版模型.*重新训练") as e:
+        TextClassifier.load(path)
+    assert e.value.code == "model_file_invalid"
+
+
+def test_jieba_keeps_its_cache_in_a_private_folder_not_the_shared_tmp(tmp_path, monkeypatch):
+    from jiayuan.cases.routing.classifier import _segmenter, jieba_cache_dir, jieba_words
+
+    monkeypatch.setenv("JIAYUAN_JIEBA_CACHE_DIR", str(tmp_path / "jieba"))
+    path = jieba_cache_dir()
+    assert path == tmp_path / "jieba" and (path.stat().st_mode & 0o777) == 0o700
+    jieba_words("路灯不亮")
+    import tempfile
+
+    assert _segmenter().dt.tmp_dir != tempfile.gettempdir()

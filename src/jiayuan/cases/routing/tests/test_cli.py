@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from jiayuan.cases.management.commands.cases_classifier import Command
 from jiayuan.cases.routing import cli
 from jiayuan.cases.routing.classifier import TextClassifier
+from jiayuan.cases.routing.errors import TrainingDataInvalid
 from jiayuan.cases.routing.io import load_labelled
 from jiayuan.cases.routing.synthetic import generate
 from jiayuan.core.errors import ImportRejected
@@ -149,3 +150,55 @@ def test_evaluate_hints_at_codes_that_lost_their_leading_zero(tmp_path):
     assert result.accuracy == 0.0
     assert any("前导零" in ln for ln in lines)
     assert lines[-1] == "accuracy=0.0000 macro_f1=0.0000 n=2"
+
+
+class Recording(TextClassifier):
+    """A classifier that remembers what it was trained on and asked about (one per fold)."""
+
+    seen: list[tuple[list[str], list[str]]] = []
+
+    def fit(self, texts, labels, **kw):
+        self._train = list(texts)
+        return super().fit(texts, labels, **kw)
+
+    def predict_with_confidence(self, texts):
+        Recording.seen.append((self._train, list(texts)))
+        return super().predict_with_confidence(texts)
+
+
+def test_cross_validation_never_tests_on_a_text_it_trained_on(monkeypatch):
+    # Given a history where some texts repeat (as a subject sent twice does), with a
+    # different spacing or width that normalisation undoes,
+    rows = generate(600, seed=51)
+    texts = [r.text for r in rows] + [r.text.replace("，", " ， ") for r in rows[:100]]
+    labels = [r.label for r in rows] + [r.label for r in rows[:100]]
+    Recording.seen = []
+    result = cli.cross_validate(texts, labels, folds=5, make=Recording)
+    # then every fold's test texts are absent from its training texts,
+    assert len(Recording.seen) == 5
+    for train, test in Recording.seen:
+        assert not {cli.normalise_text(t) for t in train} & {cli.normalise_text(t) for t in test}
+    # every row is predicted once, and the figures are the pooled out-of-fold ones.
+    assert sum(len(test) for _, test in Recording.seen) == len(texts)
+    assert result.pooled.n == len(texts) and len(result.folds) == 5
+    assert result.pooled == cli.metrics(labels, list(result.predicted))
+    assert 0.6 <= result.macro_f1_mean <= 1.0
+    assert all(0.0 < c <= 1.0 for c in result.confidence)
+
+
+def test_cross_validation_refuses_too_few_texts_or_folds():
+    with pytest.raises(TrainingDataInvalid):
+        cli.cross_validate(["a", "b", "a "], ["x", "y", "x"], folds=3)  # 2 distinct texts
+    with pytest.raises(TrainingDataInvalid):
+        cli.cross_validate(["a", "b", "c"], ["x", "y", "x"], folds=1)
+
+
+def test_command_cv_prints_each_fold_and_the_metrics_line_last(tmp_path, capsys):
+    history = write_csv(tmp_path / "h.csv", HEADER, history_rows(400, seed=61))
+    call_command(Command(), "cv", str(history), "--text", "主题", "--text", "详情",
+                 "--label", "类别", "--folds", "4")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert sum("折（" in ln for ln in lines) == 4
+    last = lines[-1]
+    assert last.startswith("accuracy=") and " macro_f1=" in last and last.endswith(" n=400")
+    assert not list(tmp_path.glob("*.joblib"))  # cross-validation writes no model
