@@ -88,3 +88,36 @@ def append_row(ws: Any, values: Iterable[Any]) -> None:
     """Append a row to an openpyxl worksheet (normal or write-only), every text cell written
     as text."""
     ws.append([xlsx_cell(ws, v) for v in values])
+
+
+def write_table_file(path: Any, header: Sequence[Any], rows: Iterable[Iterable[Any]], *,
+                     sheet: str = "sheet") -> None:
+    """Write one table to a .csv (UTF-8 with BOM, for Excel) or .xlsx file, chosen by the
+    path's suffix, atomically: a temporary file in the same folder is renamed over the target
+    only when complete, so a failure never leaves a half-written or clobbered result. The
+    caller has checked the suffix (anything but .csv is written as .xlsx)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=p.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                write_csv(fh, header, rows)
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet(sheet)
+            append_row(ws, header)
+            for row in rows:
+                append_row(ws, row)
+            wb.save(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -9,8 +9,6 @@ before refusing with :class:`ImportRejected`; nothing is computed or written fro
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -278,22 +276,4 @@ def write_table(path: str | Path, header: list[str], rows: list[list[Any]]) -> N
     suffix = p.suffix.lower()
     if suffix not in SUFFIXES:
         raise ImportRejected([_problem(p.name, None, None, "结果文件只能是 .csv 或 .xlsx")])
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=p.parent or Path("."))
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                exports.write_csv(fh, header, rows)
-        else:
-            from openpyxl import Workbook
-
-            wb = Workbook(write_only=True)
-            ws = wb.create_sheet("index")
-            exports.append_row(ws, header)
-            for r in rows:
-                exports.append_row(ws, r)
-            wb.save(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    exports.write_table_file(p, header, rows, sheet="index")

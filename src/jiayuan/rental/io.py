@@ -13,9 +13,7 @@ BOM (Excel opens the Chinese) or .xlsx, written atomically through ``core.export
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,24 +253,5 @@ def write_result(path: str | Path, results: Sequence[UnitResult]) -> int:
     if bad:
         raise RoomsRejected(bad)
     rows = result_rows(results)
-    suffix = p.suffix.lower()
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=p.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                exports.write_csv(fh, RESULT_COLUMNS, rows)
-        else:
-            from openpyxl import Workbook
-
-            wb = Workbook(write_only=True)
-            ws = wb.create_sheet("result")
-            exports.append_row(ws, RESULT_COLUMNS)
-            for row in rows:
-                exports.append_row(ws, row)
-            wb.save(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    exports.write_table_file(p, RESULT_COLUMNS, rows, sheet="result")
     return len(rows)
