@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jiayuan.accounts.scope import scope_for
-from jiayuan.core.errors import NotFound
+from jiayuan.core.errors import NotFound, ValidationFailed
 from jiayuan.council import access
 from jiayuan.council.models import (
     Comment,
@@ -280,3 +280,28 @@ def open_votes_of(user: Any) -> list[Consultation]:
     return list(Consultation.objects.filter(kind="owners_vote", closed=False)
                 .filter(Q(dwellings__household_id__in=homes) | Q(pk__in=proxied))
                 .distinct().order_by("-created_at")[:50])
+
+
+def proxy_holder(username: str) -> Any:
+    """The active account a proxy is granted to, by its user name; ``ValidationFailed`` if
+    there is none."""
+    from jiayuan.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise ValidationFailed("找不到该受托人账号", details={"holder": [username]})
+    return user
+
+
+def council_household(council: Council, *, entrance_id: int, room: str) -> Any:
+    """The household of the council's neighbourhood at an entrance and room (as written on a
+    paper or the register); ``ValidationFailed`` if the neighbourhood has none there."""
+    from jiayuan.registry.models import Household
+
+    household = (Household.objects
+                 .filter(entrance_id=entrance_id, room=room.strip(),
+                         compound__neighbourhood_id=council.neighbourhood_id)
+                 .select_related("compound").first())
+    if household is None:
+        raise ValidationFailed("本居民区没有该门牌和房号的住户", details={"room": [room]})
+    return household

@@ -439,15 +439,8 @@ def consultation_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _holder_user(request: HttpRequest) -> Any:
-    from jiayuan.accounts.models import User
-
     name = _post(request, "holder_username")
-    if not name:
-        return None
-    u = User.objects.filter(username=name, is_active=True).first()
-    if u is None:
-        raise ValidationFailed("找不到该受托人账号", details={"holder": [name]})
-    return u
+    return selectors.proxy_holder(name) if name else None
 
 
 @require_POST
@@ -522,14 +515,7 @@ def owner_register(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _household(council: Council, entrance_pk: Any, room: str) -> Any:
-    from jiayuan.registry.models import Household
-
-    h = Household.objects.filter(entrance_id=_int(entrance_pk, 0), room=room.strip(),
-                                 compound__neighbourhood_id=council.neighbourhood_id) \
-        .select_related("compound").first()
-    if h is None:
-        raise ValidationFailed("本居民区没有该门牌和房号的住户", details={"room": [room]})
-    return h
+    return selectors.council_household(council, entrance_id=_int(entrance_pk, 0), room=room)
 
 
 @require_POST
